@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both build .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The CPU wheel of torch (pip finds it locally here; elsewhere from PyPI).
+TORCH  ?= torch==2.13.0
+
+.PHONY: demo test bench sweep clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Installed once; reinstalled only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+$(VENV)/.bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/mathlens lso --config configs/demo.yaml
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -q
+
+sweep: $(VENV)/.installed
+	$(BIN)/mathlens sweep --config configs/sweep.yaml
+
+bench: $(VENV)/.bench
+	$(BIN)/python benchmarks/train_speed.py
+	$(BIN)/python benchmarks/decode_speed.py
+
+clean:
+	rm -rf $(VENV) runs
