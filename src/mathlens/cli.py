@@ -90,10 +90,10 @@ def lso(
     Writes heatmap.png, metrics.json, examples.jsonl, predictions.jsonl and ckpt.pt to --out;
     with --control also a random-split model in --out/control.
     """
+    flags = dict(locals())  # first, before the imports below add names
     from .config import resolve
     from .lso import LSOConfig, run_lso
 
-    flags = dict(locals())
     cfg = resolve(LSOConfig, flags.pop("config"), **_options(flags))
     metrics = run_lso(cfg, progress=not quiet)
     _print_lso(metrics, Path(cfg.out))
@@ -124,10 +124,10 @@ def sweep(
     quiet: Quiet = False,
 ) -> None:
     """One LSO run per square size (and centre); draws held-out accuracy against size in sweep.png."""
+    flags = dict(locals())  # first, before the imports below add names
     from .config import resolve
     from .lso import LSOConfig, run_sweep
 
-    flags = dict(locals())
     defaults = {"radius": "1,2,4,6,8,10,15", "control": False, "out": "runs/sweep"}
     cfg = resolve(LSOConfig, flags.pop("config"), defaults, **_options(flags))
     rows = run_sweep(cfg, progress=not quiet)

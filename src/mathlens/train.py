@@ -174,7 +174,7 @@ def train(
                     for name, rows in eval_sets.items():
                         entry[f"{name}_acc"] = exact_match(model, tokenizer, rows[: config.eval_examples], max_new)
                     model.train()
-                if len(entry) > 3 or done % 50 == 0:
+                if len(entry) > 3 or done % 10 == 0 or done == config.steps:
                     log.append(entry)
                 accs = " ".join(f"{k[:-4]} {v:.0%}" for k, v in (log[-1] if log else {}).items() if k.endswith("_acc"))
                 bar.update(task, completed=done, info=f"loss {loss_value:.4f}  {rate:,.0f} tok/s  {accs}")
