@@ -40,9 +40,9 @@ class LSOConfig:
     n_head: int = 4
     n_embd: int = 128
     positions: str = "learned"
-    steps: int = 1500
+    steps: int = 2500
     batch_size: int = 128
-    lr: float = 2e-3
+    lr: float = 3e-3
     warmup_steps: int = 100
     # No weight decay: decay pushes a tiny model towards the digit rule (it fills the hole
     # from the rim, 40-70% held-out accuracy instead of 15-40%); see the README's sweep notes.
