@@ -1,8 +1,10 @@
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# The shared data sits beside the checkout (../shared/data); MATHLENS_SHARED_DATA overrides.
+SHARED = Path(os.environ.get("MATHLENS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 PAPER = SHARED / "case_or_rule"
 
 
