@@ -135,7 +135,7 @@ def new_model(examples: list[Example], cfg: LSOConfig) -> tuple[GPT, CharTokeniz
     return GPT(config), tokenizer
 
 
-def predict(model: GPT, tokenizer: CharTokenizer, examples: list[Example], progress: bool = False) -> list[dict]:
+def predict(model: GPT, tokenizer: CharTokenizer, examples: list[Example]) -> list[dict]:
     """One row per example: the greedy prediction and whether it is exactly the target."""
     max_new = max(len(e.target) for e in examples) + 2
     preds = greedy_decode(model, tokenizer, [e.prompt for e in examples], max_new)

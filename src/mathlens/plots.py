@@ -35,8 +35,7 @@ def heatmap(
 ) -> Path:
     """Every grid cell coloured by correct/wrong, held-out cells in strong colours, squares outlined."""
     xs, ys = task.extent()
-    image = np.ones((len(ys), len(xs), 3))
-    image[:] = EMPTY
+    image = np.full((len(ys), len(xs), 3), EMPTY)
     for r in rows:
         x, y = task.coord(tuple(r["operands"]))
         image[y - ys.start, x - xs.start] = COLORS[(r["split"], bool(r["correct"]))]

@@ -7,7 +7,7 @@ mask, and each new token costs one cached step instead of a pass over the whole 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -45,7 +45,6 @@ def greedy_decode(
     prompts: Sequence[str],
     max_new_tokens: int,
     batch_size: int = 512,
-    on_batch: Callable[[int], None] | None = None,
 ) -> list[str]:
     """Greedy completions of ``prompts`` (in their order), each cut at end-of-answer."""
     was_training = model.training
@@ -64,7 +63,5 @@ def greedy_decode(
             new = greedy_ids(model, batch, max_new_tokens, tokenizer.eos_id).tolist()
             for i, ids in zip(chunk, new):
                 completions[i] = tokenizer.decode(ids)
-            if on_batch is not None:
-                on_batch(len(chunk))
     model.train(was_training)
     return completions
