@@ -3,7 +3,8 @@
 Both models have the LSO default shape (width 128, 2 layers, 4 heads, character vocab)
 and random weights, and both decode exactly ``--new-tokens`` tokens for every prompt
 (no early stop), in the same batches of equal-length prompts, so neither pads. Each side
-runs ``--repeats`` times; we report the median.
+runs ``--repeats`` times; we report the median. Ours prefills each batch's shared prompt
+heads ("37+" for a grid row) once (``models/decode.py``); HF recomputes them per prompt.
 
     python benchmarks/decode_speed.py [--n-embd 128 --n-layer 2 --batch 512]
 
@@ -55,7 +56,9 @@ def main() -> None:
     config = GPTConfig(tokenizer.vocab_size, 16, args.n_layer, args.n_head, args.n_embd)
     model = GPT(config).eval()
     hf = GPT2LMHeadModel(
-        GPT2Config(vocab_size=config.vocab_size, n_positions=16, n_embd=args.n_embd, n_layer=args.n_layer, n_head=args.n_head)
+        GPT2Config(
+            vocab_size=config.vocab_size, n_positions=16, n_embd=args.n_embd, n_layer=args.n_layer, n_head=args.n_head
+        )
     ).eval()
     batches = grid_batches(tokenizer, args.batch)
     n_prompts = sum(len(b) for b in batches)
@@ -70,8 +73,13 @@ def main() -> None:
     def run_hf() -> None:
         for x in batches:
             out = hf.generate(
-                x, attention_mask=torch.ones_like(x), do_sample=False, max_new_tokens=new, min_new_tokens=new,
-                pad_token_id=tokenizer.pad_id, use_cache=True,
+                x,
+                attention_mask=torch.ones_like(x),
+                do_sample=False,
+                max_new_tokens=new,
+                min_new_tokens=new,
+                pad_token_id=tokenizer.pad_id,
+                use_cache=True,
             )
             assert out.shape == (len(x), x.size(1) + new)
 
@@ -81,9 +89,13 @@ def main() -> None:
         ours_t.append(timed(run_ours))
         hf_t.append(timed(run_hf))
     ours_s, hf_s = statistics.median(ours_t), statistics.median(hf_t)
-    print(f"grid: {n_prompts} prompts, {len(batches)} batches, {new} new tokens each; threads={torch.get_num_threads()}")
+    print(
+        f"grid: {n_prompts} prompts, {len(batches)} batches, {new} new tokens each; threads={torch.get_num_threads()}"
+    )
     print(f"ours: {ours_s:.3f} s   HF generate: {hf_s:.3f} s   (median of {args.repeats})")
-    print(f"ours_prompts_per_s={n_prompts / ours_s:.0f} peer_prompts_per_s={n_prompts / hf_s:.0f} ratio={hf_s / ours_s:.2f}")
+    print(
+        f"ours_prompts_per_s={n_prompts / ours_s:.0f} peer_prompts_per_s={n_prompts / hf_s:.0f} ratio={hf_s / ours_s:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def full_recompute_greedy(model, prompt, n):
     for _ in range(n):
         logits, _ = model(seq)
         seq = torch.cat([seq, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
-    return seq[:, prompt.size(1):]
+    return seq[:, prompt.size(1) :]
 
 
 @pytest.mark.parametrize("positions", ["learned", "rope"])
@@ -38,6 +38,23 @@ def test_kv_cache_decoding_equals_full_recomputation(positions):
     assert torch.equal(cached, expected)
 
 
+@pytest.mark.parametrize("positions", ["learned", "rope"])
+def test_shared_prompt_heads_decode_like_full_recomputation(positions):
+    """Grid prompts share heads ("3+" for a row): prefilled once, fanned out, same tokens."""
+    from mathlens.models.decode import _shared_prefix
+
+    torch.manual_seed(2)
+    tok = CharTokenizer.from_texts(["0123456789+="])
+    model = GPT(GPTConfig(tok.vocab_size, 24, 2, 2, 32, positions=positions)).eval()
+    prompt = torch.tensor([tok.encode(f"{a}+{b}=") for a in (3, 7) for b in range(10, 40)])
+    split, heads, rows = _shared_prefix(prompt)
+    assert (split, len(heads)) == (3, 6)  # "3+1" … "7+3": 6 heads of 3 tokens, then 60 × "b="
+    assert torch.equal(heads[rows], prompt[:, :split])
+    with torch.no_grad():
+        expected = full_recompute_greedy(model, prompt, 8)
+        assert torch.equal(greedy_ids(model, prompt, 8, eos_id=-1), expected)
+
+
 def test_cached_logits_match_uncached():
     torch.manual_seed(1)
     model = GPT(GPTConfig(vocab_size=11, block_size=16, n_layer=2, n_head=4, n_embd=32)).eval()
@@ -48,8 +65,9 @@ def test_cached_logits_match_uncached():
         full, _ = model(x)
         cache = KVCache(model.config, 3, 10, "cpu", torch.float32)
         first, _ = model(x[:, :6], cache=cache)
-        steps = [model(x[:, i : i + 1], cache=cache)[0] for i in range(6, 10)]
-    torch.testing.assert_close(torch.cat([first] + steps, dim=1), full, rtol=1e-5, atol=1e-5)
+        steps = [model(x[:, i : i + 1], cache=cache)[0] for i in range(6, 8)]
+        several, _ = model(x[:, 8:10], cache=cache)  # a multi-token step after the prefill
+    torch.testing.assert_close(torch.cat([first, *steps, several], dim=1), full, rtol=1e-5, atol=1e-5)
 
 
 def test_greedy_decode_keeps_prompt_order_across_length_buckets():

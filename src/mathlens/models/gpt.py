@@ -38,15 +38,26 @@ class KVCache:
     """Pre-allocated keys and values for every layer, filled left to right.
 
     One cache serves one batch of equal-length prompts; ``length`` is how many
-    positions are filled (the same for every row).
+    positions are filled (the same for every row). Slots past ``length`` are never read,
+    so they start uninitialised.
     """
 
     def __init__(self, config: GPTConfig, batch: int, max_len: int, device, dtype) -> None:
         head_dim = config.n_embd // config.n_head
         shape = (config.n_layer, batch, config.n_head, max_len, head_dim)
-        self.k = torch.zeros(shape, device=device, dtype=dtype)
-        self.v = torch.zeros(shape, device=device, dtype=dtype)
+        self.k = torch.empty(shape, device=device, dtype=dtype)
+        self.v = torch.empty(shape, device=device, dtype=dtype)
         self.length = 0
+
+    def select_rows(self, rows: torch.Tensor) -> None:
+        """Re-index the batch: row i becomes old row ``rows[i]`` (shared prefixes fan out)."""
+
+        def pick(t: torch.Tensor) -> torch.Tensor:
+            out = t.new_empty((t.size(0), len(rows), *t.shape[2:]))
+            out[:, :, :, : self.length] = t[:, rows, :, : self.length]
+            return out
+
+        self.k, self.v = pick(self.k), pick(self.v)
 
     def store(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Write this step's keys/values for ``layer``; return everything cached so far."""
@@ -77,7 +88,9 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd, bias=False)
         self.proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
 
-    def forward(self, x: torch.Tensor, rope: tuple | None, cache: KVCache | None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, rope: tuple | None, cache: KVCache | None, last_only: bool = False
+    ) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, H, T, hd)
@@ -85,13 +98,20 @@ class CausalSelfAttention(nn.Module):
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         if rope is not None:
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
-        # A prefill (T > 1) is causal within itself; a one-token step sees the whole cache.
-        causal = T > 1
+        # A prefill is causal within itself; a one-token step sees the whole cache; several
+        # tokens after a cached prefix see the prefix and, causally, each other.
+        causal, mask = T > 1, None
         if cache is not None:
-            if cache.length and T > 1:
-                raise ValueError("multi-token steps after the prefill are not supported")
+            start = cache.length
             k, v = cache.store(self.layer, k, v)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=causal)  # (B, H, T, hd)
+            if start and T > 1:
+                causal = False
+                mask = (
+                    torch.arange(start + T, device=x.device) <= torch.arange(start, start + T, device=x.device)[:, None]
+                )
+        if last_only:  # every position's keys and values, but only the last one asks
+            q, causal, mask, T = q[:, :, -1:], False, None, 1
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)  # (B, H, T, hd)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
 
@@ -115,8 +135,11 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(config.n_embd)
         self.mlp = MLP(config)
 
-    def forward(self, x: torch.Tensor, rope: tuple | None, cache: KVCache | None) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x), rope, cache)
+    def forward(
+        self, x: torch.Tensor, rope: tuple | None, cache: KVCache | None, last_only: bool = False
+    ) -> torch.Tensor:
+        h = self.attn(self.ln1(x), rope, cache, last_only)
+        x = (x[:, -1:] if last_only else x) + h
         return x + self.mlp(self.ln2(x))
 
 
@@ -154,8 +177,13 @@ class GPT(nn.Module):
         idx: torch.Tensor,
         targets: torch.Tensor | None = None,
         cache: KVCache | None = None,
+        last_only: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Logits for every position, and the mean cross-entropy where targets != -100."""
+        """Logits for every position, and the mean cross-entropy where targets != -100.
+
+        ``last_only`` (decoding): logits of the last position only; the last block then runs
+        its attention output and MLP for that position alone, as no other one needs them.
+        """
         B, T = idx.shape
         start = cache.length if cache is not None else 0
         if start + T > self.config.block_size:
@@ -166,8 +194,8 @@ class GPT(nn.Module):
             x = x + self.wpe(torch.arange(start, start + T, device=idx.device))
         else:
             rope = (self.rope_cos[start : start + T], self.rope_sin[start : start + T])
-        for block in self.blocks:
-            x = block(x, rope, cache)
+        for i, block in enumerate(self.blocks):
+            x = block(x, rope, cache, last_only and i == len(self.blocks) - 1)
         if cache is not None:
             cache.length += T
         logits = self.lm_head(self.ln_f(x))  # (B, T, vocab)
