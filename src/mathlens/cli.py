@@ -39,6 +39,7 @@ def user_errors(fn: Callable) -> Callable:
 
 # Options shared by `lso` and `sweep`; None means "not given", so --config can fill it.
 Task = Annotated[Optional[str], typer.Option(help="addition, subtraction, multiplication, mod_addition, base_addition, linear, chicken_rabbit.")]
+FormatName = Annotated[Optional[str], typer.Option("--format", help="Answer format: direct, scratchpad, rule or tir [direct].")]
 Range = Annotated[Optional[str], typer.Option("--range", help="Operand range low-high, inclusive [task default: 0-99].")]
 Center = Annotated[Optional[str], typer.Option(help="Square centre x,y; several: '20,20;70,70' [default: 50,50].")]
 Modulus = Annotated[Optional[int], typer.Option(help="Modulus of mod_addition [113].")]
@@ -64,6 +65,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
 @user_errors
 def lso(
     task: Task = None,
+    format_: FormatName = None,
     range_: Range = None,
     center: Center = None,
     radius: Annotated[Optional[str], typer.Option(help="Half side r (side 2r+1), one per centre or one for all [10].")] = None,
@@ -103,6 +105,7 @@ def lso(
 @user_errors
 def sweep(
     task: Task = None,
+    format_: FormatName = None,
     range_: Range = None,
     center: Center = None,
     radius: Annotated[Optional[str], typer.Option(help="Half sides to sweep, comma separated [1,2,4,6,8,10,15].")] = None,
@@ -138,6 +141,108 @@ def sweep(
         table.add_row(r["center"], str(r["side"]), str(r["n_test"]), _pct(r["train_acc"]), _pct(r["test_acc"]), _pct(r["random_acc"]))
     out_console.print(table)
     out_console.print(f"plot: {Path(cfg.out) / 'sweep.png'}")
+
+
+@app.command(epilog="Example: mathlens lengthgen --task addition --train-digits 1-5 --test-digits 1-12 --formats direct,scratchpad,rule,tir --out runs/lengthgen")
+@user_errors
+def lengthgen(
+    task: Task = None,
+    base: Base = None,
+    train_digits: Annotated[Optional[str], typer.Option(help="Digit counts to train on: 1-5, or with a gap 1-3,5 [1-5].")] = None,
+    test_digits: Annotated[Optional[str], typer.Option(help="Digit counts to test on [1-10].")] = None,
+    formats: Annotated[Optional[str], typer.Option(help="Formats, one model each [direct,scratchpad,rule,tir].")] = None,
+    n_train: Annotated[Optional[int], typer.Option(help="Training problems per digit count [2000].")] = None,
+    n_test: Annotated[Optional[int], typer.Option(help="Test problems per digit count [100].")] = None,
+    n_layer: NLayer = None,
+    n_head: NHead = None,
+    n_embd: NEmbd = None,
+    positions: Annotated[Optional[str], typer.Option(help="learned or rope [rope].")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Optimizer steps per format [1000].")] = None,
+    steps_by_format: Annotated[Optional[str], typer.Option(help="Per-format steps overriding --steps, e.g. direct=4000.")] = None,
+    batch_size: BatchSize = None,
+    lr: Lr = None,
+    weight_decay: WeightDecay = None,
+    seed: Seed = None,
+    model: Annotated[Optional[str], typer.Option(help="Evaluate this fine-tuned HF model (path or hub id) instead of training.")] = None,
+    rule_style: Annotated[Optional[str], typer.Option(help="compact (tiny models) or code (HF models) [by model].")] = None,
+    out: Out = None,
+    config: ConfigFile = None,
+    resume: Resume = None,
+    quiet: Quiet = False,
+) -> None:
+    """Train one tiny model per format on short operands, test on longer ones; draws lengthgen.png.
+
+    With --model, evaluates a fine-tuned Hugging Face model on the same test problems instead.
+    """
+    flags = dict(locals())
+    from .config import resolve
+    from .lengthgen import LengthGenConfig, run_lengthgen
+
+    cfg = resolve(LengthGenConfig, flags.pop("config"), **_options(flags))
+    result = run_lengthgen(cfg, progress=not quiet)
+    digits = sorted({int(d) for curve in result["curves"].values() for d in curve})
+    table = Table(title=f"{cfg.task}: accuracy by digits (trained on {cfg.train_digits})")
+    table.add_column("format")
+    for d in digits:
+        table.add_column(str(d), justify="right")
+    table.add_column("seconds", justify="right")
+    for name, curve in result["curves"].items():
+        table.add_row(name, *(f"{curve[d]:.0%}" if d in curve else "—" for d in digits), str(result["seconds"][name]))
+    out_console.print(table)
+    out_console.print(f"plot: {Path(cfg.out) / 'lengthgen.png'}  numbers: {Path(cfg.out) / 'lengthgen.json'}")
+
+
+@app.command(epilog="Example: mathlens export --task addition --format rule --digits 1-5 --chat --out data/rfft.jsonl")
+@user_errors
+def export(
+    task: Annotated[str, typer.Option(help="Task name.")] = "addition",
+    format_: Annotated[str, typer.Option("--format", help="direct, scratchpad, rule or tir.")] = "rule",
+    digits: Annotated[str, typer.Option(help="Digit counts per operand: 1-5 or 1-3,5.")] = "1-5",
+    n: Annotated[int, typer.Option(help="Problems per digit count.")] = 1000,
+    base: Base = None,
+    rule: Annotated[Optional[str], typer.Option(help="Your own rule file (.py) instead of the shipped one.")] = None,
+    rule_style: Annotated[str, typer.Option(help="Recitation style: code (the paper's) or compact.")] = "code",
+    rule_text: Annotated[Optional[str], typer.Option(help="How the prompt states the rule: code, natural, pseudo or none [code].")] = None,
+    chat: Annotated[bool, typer.Option("--chat", help="Write chat messages instead of prompt/completion.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the problem draw.")] = 0,
+    out: Annotated[Path, typer.Option(help="Output JSONL file.")] = Path("data/export.jsonl"),
+) -> None:
+    """Write any task in any format as JSONL for fine-tuning a pretrained model."""
+    from .export import export_jsonl, export_rows
+    from .formats import make_format
+    from .lengthgen import parse_digits
+    from .tasks import make_task
+
+    options = {"rule": rule, "style": rule_style, "rule_text": rule_text} if format_ == "rule" else {}
+    fmt = make_format(format_, **options)
+    the_task = make_task(task, **({"base": base} if base is not None else {}))
+    rows = export_rows(the_task, fmt, parse_digits(digits, "digits"), n, seed, chat)
+    path = export_jsonl(out, rows)
+    out_console.print(f"{len(rows)} rows → {path}")
+
+
+@app.command(epilog="Example: mathlens finetune --model ./tiny-llama --data data/rfft.jsonl --lora --out runs/ft")
+@user_errors
+def finetune(
+    model: Annotated[str, typer.Option(help="Hugging Face model id or local folder.")],
+    data: Annotated[Path, typer.Option(help="JSONL from `mathlens export`.")],
+    lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters (peft), merged into the saved model.")] = False,
+    epochs: Annotated[float, typer.Option(help="Passes over the data.")] = 1.0,
+    steps: Annotated[Optional[int], typer.Option(help="Optimizer steps (overrides --epochs).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per step.")] = 8,
+    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate [2e-5 full, 1e-4 LoRA].")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of init and order.")] = 0,
+    out: Annotated[Path, typer.Option(help="Output folder for the model.")] = Path("runs/finetune"),
+    quiet: Quiet = False,
+) -> None:
+    """Fine-tune a causal LM on exported data, loss on the completion only; then `lengthgen --model OUT`."""
+    from .finetune import FinetuneConfig
+    from .finetune import finetune as run
+
+    lr = lr if lr is not None else (1e-4 if lora else 2e-5)
+    cfg = FinetuneConfig(str(model), str(data), str(out), lora, epochs=epochs, steps=steps, batch_size=batch_size, lr=lr, seed=seed)
+    losses = run(cfg, progress=not quiet)
+    out_console.print(f"{len(losses)} steps, loss {losses[0]:.4f} → {losses[-1]:.4f}; model in {out}")
 
 
 def _options(flags: dict) -> dict:

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import torch
 
+from .complete import complete, tiny_generator
 from .errors import MathlensError
+from .formats import Format, make_format
 from .metrics import accuracy, lso_metrics
-from .models import GPT, CharTokenizer, GPTConfig, greedy_decode
+from .models import GPT, CharTokenizer, GPTConfig
 from .paper_data import load_paper_split
 from .plots import heatmap, sweep_plot
 from .records import Example, make_examples, write_jsonl
@@ -29,6 +31,7 @@ class LSOConfig:
     """Every knob of an LSO run; each is also a CLI flag and a key of ``--config`` YAML."""
 
     task: str = "addition"
+    format: str = "direct"  # direct, scratchpad, rule (compact RFFT trace) or tir
     range: str | None = None  # "low-high", inclusive; None: the task's default (0-99, mod 0-112)
     center: str = "50,50"  # "x,y", several separated by ";"
     radius: str = "10"  # half side per centre (or one for all); a sweep takes a list
@@ -109,12 +112,15 @@ def build_squares(cfg: LSOConfig) -> list[Square]:
 
 def build_split(cfg: LSOConfig) -> tuple[Task, Split, list[Example]]:
     """The task, its split and one example per cell: from the paper's folder or generated."""
+    fmt = make_format(cfg.format)
     if cfg.data:
         paper = load_paper_split(cfg.data)
-        return paper.task, paper.split, paper.examples
+        if cfg.format == "direct":  # the folder's own targets (a _cot folder's are scratchpads)
+            return paper.task, paper.split, paper.examples
+        return paper.task, paper.split, make_examples(paper.task, paper.split, fmt)
     task = build_task(cfg)
     split = leave_square_out(task, build_squares(cfg))
-    return task, split, make_examples(task, split)
+    return task, split, make_examples(task, split, fmt)
 
 
 def new_model(examples: list[Example], cfg: LSOConfig) -> tuple[GPT, CharTokenizer]:
@@ -135,22 +141,24 @@ def new_model(examples: list[Example], cfg: LSOConfig) -> tuple[GPT, CharTokeniz
     return GPT(config), tokenizer
 
 
-def predict(model: GPT, tokenizer: CharTokenizer, examples: list[Example]) -> list[dict]:
-    """One row per example: the greedy prediction and whether it is exactly the target."""
+def predict(model: GPT, tokenizer: CharTokenizer, examples: list[Example], fmt: Format) -> list[dict]:
+    """One row per example: the completion, the answer it gives, and whether that is right."""
     max_new = max(len(e.target) for e in examples) + 2
-    preds = greedy_decode(model, tokenizer, [e.prompt for e in examples], max_new)
+    generate = tiny_generator(model, tokenizer, max_new)
+    done = complete(generate, [e.prompt for e in examples], fmt, alphabet=set(tokenizer.chars))
     return [
         {
             "id": e.id,
             "operands": list(e.operands),
             "prompt": e.prompt,
             "target": e.target,
-            "pred": p,
-            "correct": p == e.target,
+            "answer": e.answer,
+            **c,
+            "correct": c["pred"] == e.answer,
             "split": e.split,
             "depth": e.meta.get("depth"),
         }
-        for e, p in zip(examples, preds)
+        for e, c in zip(examples, done)
     ]
 
 
@@ -162,7 +170,7 @@ def fit_and_predict(
     model, tokenizer = new_model(examples, cfg)
     evals = {"train": train_rows, "test": test_rows}
     train(model, tokenizer, train_rows, cfg.train_config(), out, evals, cfg.resume, extra, progress, label)
-    return predict(model, tokenizer, examples)
+    return predict(model, tokenizer, examples, make_format(cfg.format))
 
 
 def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
@@ -179,10 +187,11 @@ def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
     metrics["random_acc"] = None
     if cfg.control:
         control = random_split(task, len(split.test), seed=cfg.seed)
-        control_rows = fit_and_predict(make_examples(task, control), cfg, out / "control", {"task": task.params(), "split": "random"}, progress, "control")
+        control_examples = make_examples(task, control, make_format(cfg.format))
+        control_rows = fit_and_predict(control_examples, cfg, out / "control", {"task": task.params(), "split": "random"}, progress, "control")
         write_jsonl(out / "control" / "predictions.jsonl", control_rows)
         metrics["random_acc"] = accuracy(r for r in control_rows if r["split"] == "test")
-    title = f"{task.name}: train {metrics['train_acc']:.1%}, held out {metrics['test_acc']:.1%}"
+    title = f"{task.name}, {cfg.format}: train {metrics['train_acc']:.1%}, held out {metrics['test_acc']:.1%}"
     heatmap(rows, task, split.squares, out / "heatmap.png", title)
     metrics.update(
         task=task.params(),

@@ -1,4 +1,4 @@
-"""Pictures of results: the accuracy heatmap over the grid and the square-size sweep."""
+"""Pictures of results: the accuracy heatmap over the grid, the square-size sweep, length generalization."""
 
 from __future__ import annotations
 
@@ -94,6 +94,24 @@ def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
         ax2.grid(alpha=0.3)
         ax2.legend(fontsize=8)
     fig.suptitle(title or "Leave-Square-Out: accuracy inside the square")
+    return _save(fig, path)
+
+
+def lengthgen_plot(curves: dict[str, dict[int, float]], train_digits: Sequence[int], path: str | Path, title: str = "") -> Path:
+    """Accuracy against operand digits, one line per format, the trained digit counts shaded."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for d in train_digits:
+        ax.axvspan(d - 0.5, d + 0.5, color="#dddddd", lw=0)
+    for name, acc in curves.items():
+        xs = sorted(acc)
+        ax.plot(xs, [acc[x] for x in xs], marker="o", label=name)
+    ax.set_xlabel("digits per operand")
+    ax.set_ylabel("exact-match accuracy")
+    ax.set_ylim(-0.03, 1.03)
+    ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend([*handles, Patch(color="#dddddd")], [*labels, "trained lengths"], fontsize=8)
+    ax.set_title(title or "Length generalization by answer format")
     return _save(fig, path)
 
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import MathlensError
+from .formats import Direct, Format
 from .splits import Split
 from .tasks import Task
 
@@ -43,16 +44,17 @@ class Example:
         return cls(d["id"], d["task"], (ops[0], ops[1]), d["prompt"], d["target"], d["answer"], d["split"], d.get("meta", {}))
 
 
-def make_examples(task: Task, split: Split) -> list[Example]:
-    """One example per grid cell, in grid order, labelled train or test."""
+def make_examples(task: Task, split: Split, fmt: Format | None = None) -> list[Example]:
+    """One example per grid cell, in grid order, labelled train or test, written in ``fmt``."""
+    fmt = fmt or Direct()
+    fmt.check(task)
     test = set(split.test)
     examples = []
     for i, ops in enumerate(task.operand_grid()):
-        answer = task.answer(*ops)
         label = "test" if ops in test else "train"
         depth = split.depth(task.coord(ops))
         meta = {} if depth is None else {"depth": depth}
-        examples.append(Example(i, task.name, ops, task.prompt(*ops), answer, answer, label, meta))
+        examples.append(Example(i, task.name, ops, fmt.prompt(task, *ops), fmt.target(task, *ops), task.answer(*ops), label, meta))
     return examples
 
 

@@ -102,3 +102,51 @@ def _checked(split: Split) -> Split:
     if not split.test:
         raise MathlensError("the split holds out no cells")
     return split
+
+
+def numbers_with_digits(digits: int, base: int = 10) -> range:
+    """Every non-negative integer written with exactly ``digits`` digits (0 counts as one)."""
+    if digits < 1:
+        raise MathlensError(f"a digit count must be at least 1, not {digits}")
+    return range(0 if digits == 1 else base ** (digits - 1), base**digits)
+
+
+def length_split(
+    train_digits: list[int],
+    test_digits: list[int],
+    n_train: int,
+    n_test: int,
+    seed: int = 0,
+    base: int = 10,
+    single_digit_b: bool = False,
+) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """Length generalization: ``(a, b, digits)`` to train on and to test on, per digit count.
+
+    Both operands have the digit count (``single_digit_b``: b is one digit, for the
+    multiply-by-digit rule). A count may be in both lists (in-distribution test points),
+    in only the test list (longer or a held-out count in the middle) or only in training;
+    the same pair is never in both. Counts with few pairs (one digit: 100) give what they have,
+    test first.
+    """
+    rng = random.Random(seed)
+    train, test = [], []
+    for d in sorted(set(train_digits) | set(test_digits)):
+        a_pool = numbers_with_digits(d, base)
+        b_pool = numbers_with_digits(1, base) if single_digit_b else a_pool
+        want = (n_test if d in test_digits else 0) + (n_train if d in train_digits else 0)
+        if len(a_pool) * len(b_pool) <= want:  # small: take every pair, shuffled
+            pairs = [(a, b) for a in a_pool for b in b_pool]
+            rng.shuffle(pairs)
+        else:
+            seen: set[tuple[int, int]] = set()
+            while len(seen) < want:
+                seen.add((rng.choice(a_pool), rng.choice(b_pool)))
+            pairs = sorted(seen)
+            rng.shuffle(pairs)
+        k_test = 0
+        if d in test_digits:
+            k_test = min(n_test, len(pairs) // 2 if d in train_digits else len(pairs))
+        test += [(a, b, d) for a, b in pairs[:k_test]]
+        if d in train_digits:
+            train += [(a, b, d) for a, b in pairs[k_test : k_test + n_train]]
+    return train, test

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from .errors import MathlensError
+from .formats import final_answer
 from .models import GPT, CharTokenizer, GPTConfig, greedy_decode
 from .progress import progress_bar
 from .records import Example
@@ -71,8 +72,9 @@ def encode_examples(tokenizer: CharTokenizer, examples: Sequence[Example]) -> tu
 
 
 def exact_match(model: GPT, tokenizer: CharTokenizer, examples: Sequence[Example], max_new_tokens: int) -> float:
+    """Share of examples whose greedy completion ends in the right answer (no tools run)."""
     preds = greedy_decode(model, tokenizer, [e.prompt for e in examples], max_new_tokens)
-    return sum(p == e.target for p, e in zip(preds, examples)) / max(1, len(examples))
+    return sum(final_answer(p) == e.answer for p, e in zip(preds, examples)) / max(1, len(examples))
 
 
 def save_checkpoint(path: Path, state: dict) -> None:

@@ -1,0 +1,129 @@
+"""Tool-integrated reasoning: the model writes a program, the interpreter runs it, the output is
+fed back, and the model then states the answer. The model never does the arithmetic itself.
+
+A target reads ``code block → output block → answer``. At inference ``solve_with_tools``
+decodes until the output fence, runs the last code block, appends what it printed and lets
+the model go on: batched across prompts, at most ``max_calls`` tool calls each.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..tasks import Task
+from ..tasks.arithmetic import to_base
+from .base import Format
+
+CODE_FENCE = "```python\n"
+OUTPUT_FENCE = "```output\n"
+_CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ToolIntegrated(Format):
+    name = "tir"
+    tasks: tuple[str, ...] = ("addition", "subtraction", "multiplication", "mod_addition", "base_addition", "linear")
+
+    def program(self, task: Task, a: int, b: int) -> str:
+        """A program that prints the answer from the operands exactly as the prompt shows them."""
+        self.check(task)
+        if task.name == "base_addition":
+            x, y, base = to_base(a, task.base), to_base(b, task.base), task.base
+            return (
+                f"n=int('{x}',{base})+int('{y}',{base})\ns=''\nwhile n:\n"
+                f"    n,d=divmod(n,{base})\n    s='0123456789abcdefghijklmnopqrstuvwxyz'[d]+s\nprint(s or '0')"
+            )
+        expr = {
+            "addition": f"{a}+{b}",
+            "subtraction": f"{a}-{b}",
+            "multiplication": f"{a}*{b}",
+            "mod_addition": f"({a}+{b})%{getattr(task, 'modulus', 0)}",
+            "linear": f"{getattr(task, 'wa', 0)}*{a}+{getattr(task, 'wb', 0)}*{b}+{getattr(task, 'bias', 0)}",
+        }[task.name]
+        return f"print({expr})"
+
+    def target(self, task: Task, a: int, b: int) -> str:
+        # The output block holds what the program prints, which is the answer (a test runs them).
+        answer = task.answer(a, b)
+        return f"{CODE_FENCE}{self.program(task, a, b)}\n```\n{OUTPUT_FENCE}{answer}\n```\n{answer}"
+
+
+def run_python(code: str, timeout: float = 5.0) -> str:
+    """Run ``code`` in a fresh isolated interpreter; its stdout, or the error's last line.
+
+    A stand-in until the sandbox lands: a separate process with a time limit, an empty
+    temporary directory and no inherited environment, but no resource limits.
+    """
+    with tempfile.TemporaryDirectory(prefix="mathlens-tir-") as cwd:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-I", "-c", code],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=cwd,
+                env={"PATH": os.defpath},
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return f"TimeoutError: no result within {timeout:g} s"
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        return lines[-1] if lines else f"exit status {done.returncode}"
+    return done.stdout.strip()
+
+
+@dataclass
+class ToolSample:
+    prompt: str
+    completion: str = ""
+    calls: list[dict] = field(default_factory=list)  # {"code", "output"} per tool call
+
+
+def last_code_block(text: str) -> str | None:
+    blocks = _CODE_BLOCK.findall(text)
+    return blocks[-1] if blocks else None
+
+
+def solve_with_tools(
+    generate: Callable[[list[str]], list[str]],
+    prompts: Sequence[str],
+    run: Callable[[str], str] = run_python,
+    max_calls: int = 2,
+    workers: int | None = None,
+) -> list[ToolSample]:
+    """Decode, run the code each sample asks for, feed the output back, decode on.
+
+    ``generate`` maps texts to continuations (one batched call per round). A continuation
+    that reaches the output fence is cut there; whatever the model would have made up as the
+    output is replaced by the real one.
+    """
+    samples = [ToolSample(p) for p in prompts]
+    active = list(range(len(samples)))
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        for round_ in range(max_calls + 1):
+            if not active:
+                break
+            outs = generate([samples[i].prompt + samples[i].completion for i in active])
+            waiting = []
+            for i, out in zip(active, outs):
+                cut = out.find(OUTPUT_FENCE)
+                code = last_code_block(samples[i].completion + out[:cut]) if cut >= 0 else None
+                if code is not None and round_ < max_calls:
+                    samples[i].completion += out[: cut + len(OUTPUT_FENCE)]
+                    waiting.append((i, code))
+                else:
+                    samples[i].completion += out
+            outputs = pool.map(run, [code for _, code in waiting])
+            for (i, code), output in zip(waiting, outputs):
+                samples[i].completion += f"{output}\n```\n"
+                samples[i].calls.append({"code": code, "output": output})
+            active = [i for i, _ in waiting]
+    return samples
