@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU wheel of torch (pip finds it locally here; elsewhere from PyPI).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench sweep clean
+.PHONY: demo test bench sweep lengthgen clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: $(VENV)/.installed
 
 sweep: $(VENV)/.installed
 	$(BIN)/mathlens sweep --config configs/sweep.yaml
+
+lengthgen: $(VENV)/.installed
+	$(BIN)/mathlens lengthgen --config configs/lengthgen.yaml
 
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/train_speed.py
