@@ -9,7 +9,8 @@ from mathlens.lso import LSOConfig, build_split
 
 from .conftest import SHARED
 
-CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+ALL = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+CONFIGS = [p for p in ALL if not p.name.startswith("lengthgen")]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
@@ -24,3 +25,15 @@ def test_config_resolves_to_a_valid_split(path, paper_dir):
             cfg = LSOConfig(**{**cfg.__dict__, "data": cfg.data.replace("../shared/data", str(SHARED))})
         _, split, examples = build_split(LSOConfig(**{**cfg.__dict__, "radius": radius}))
         assert split.train and split.test and len(examples) == len(split.train) + len(split.test)
+
+
+def test_lengthgen_config_resolves_and_builds_its_problems():
+    from mathlens.formats import make_format
+    from mathlens.lengthgen import LengthGenConfig, length_examples
+    from mathlens.tasks import make_task
+
+    (path,) = [p for p in ALL if p.name == "lengthgen.yaml"]
+    cfg = resolve(LengthGenConfig, path)
+    assert cfg.formats == "direct,scratchpad,rule,tir"
+    examples = length_examples(make_task(cfg.task), make_format("direct"), LengthGenConfig(**{**cfg.__dict__, "n_train": 5, "n_test": 2}))
+    assert {e.meta["digits"] for e in examples if e.split == "test"} == set(range(1, 9))

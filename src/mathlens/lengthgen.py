@@ -65,15 +65,7 @@ class LengthGenConfig:
         return overrides.get(name, self.steps)
 
     def train_config(self, name: str) -> TrainConfig:
-        return TrainConfig(
-            steps=self.steps_for(name),
-            batch_size=self.batch_size,
-            lr=self.lr,
-            warmup_steps=self.warmup_steps,
-            weight_decay=self.weight_decay,
-            eval_every=self.eval_every,
-            seed=self.seed,
-        )
+        return TrainConfig.from_options(self, steps=self.steps_for(name))
 
 
 def parse_digits(text: str, what: str) -> list[int]:

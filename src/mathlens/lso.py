@@ -56,15 +56,7 @@ class LSOConfig:
     resume: bool = False
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(
-            steps=self.steps,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            warmup_steps=self.warmup_steps,
-            weight_decay=self.weight_decay,
-            eval_every=self.eval_every,
-            seed=self.seed,
-        )
+        return TrainConfig.from_options(self)
 
 
 def parse_range(text: str) -> tuple[int, int]:

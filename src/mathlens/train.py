@@ -12,8 +12,9 @@ import math
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -40,6 +41,12 @@ class TrainConfig:
     eval_examples: int = 256  # per evaluation set, for the periodic check
     checkpoint_every: int = 250
     seed: int = 0
+
+    @classmethod
+    def from_options(cls, options: Any, **overrides: Any) -> TrainConfig:
+        """The training settings an experiment config carries (same names), plus overrides."""
+        names = {f.name for f in fields(cls)} & {f.name for f in fields(options)}
+        return cls(**{**{n: getattr(options, n) for n in names}, **overrides})
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:
