@@ -13,6 +13,7 @@ import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 _CONDITIONS = ("while ", "if ", "elif ")
@@ -32,13 +33,19 @@ class Trace:
     result: Any
 
 
-def _assigned_names(line: str) -> set[str]:
+@lru_cache(maxsize=64)
+def _source_lines(func: Callable) -> list[str]:
+    return inspect.getsource(func).splitlines()
+
+
+@lru_cache(maxsize=1024)
+def _assigned_names(line: str) -> frozenset[str]:
     """Names a line assigns: these count as set even when the value happens not to change."""
     try:
         tree = ast.parse(line)
     except SyntaxError:  # a line that opens a block (``while x:``) does not parse alone
-        return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        return frozenset()
+    return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
 
 
 def trace_call(func: Callable, *args: Any, **kwargs: Any) -> Trace:
@@ -49,7 +56,7 @@ def trace_call(func: Callable, *args: Any, **kwargs: Any) -> Trace:
     """
     code = func.__code__
     first = code.co_firstlineno
-    source = inspect.getsource(func).splitlines()
+    source = _source_lines(func)
     steps: list[Step] = []
     before: dict[str, Any] = {}
 

@@ -54,10 +54,11 @@ def _shared_prefix(prompt: torch.Tensor) -> tuple[int, torch.Tensor, torch.Tenso
     B, T = prompt.shape
     best = (B * T, T, torch.arange(B, device=prompt.device))
     head_id = torch.zeros(B, dtype=torch.long, device=prompt.device)
+    n_tokens = int(prompt.max()) + 1
     for split in range(1, T):
         # A head is (its own head minus the last token, that token): number them 0..U-1
         # with a 1-D unique, far cheaper than torch.unique over rows.
-        _, head_id = torch.unique(head_id * (int(prompt.max()) + 1) + prompt[:, split - 1], return_inverse=True)
+        _, head_id = torch.unique(head_id * n_tokens + prompt[:, split - 1], return_inverse=True)
         n_heads = int(head_id.max()) + 1
         cost = n_heads * split + B * (T - split)
         if cost < best[0]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import FunctionType
 
@@ -39,6 +40,7 @@ class Rule:
         return "base" in inspect.signature(self.func).parameters
 
 
+@lru_cache(maxsize=64)  # a format renders thousands of examples with one rule: load the file once
 def load_rule(name_or_path: str) -> Rule:
     """A shipped rule by task name (``addition``…) or a user's rule file by path."""
     path = Path(name_or_path)
