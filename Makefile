@@ -35,6 +35,7 @@ lengthgen: $(VENV)/.installed
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/train_speed.py
 	$(BIN)/python benchmarks/decode_speed.py
+	$(BIN)/python benchmarks/sandbox_speed.py
 
 clean:
 	rm -rf $(VENV) runs

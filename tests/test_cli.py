@@ -64,11 +64,22 @@ def test_paper_folder_errors_are_clean(tmp_path):
     assert_user_error(run("lso", "--data", tmp_path / "nope", *TINY, "--out", tmp_path), "no such folder")
 
 
-@pytest.mark.parametrize("verb", ["lso", "sweep", "lengthgen", "export", "finetune"])
+@pytest.mark.parametrize("verb", ["lso", "sweep", "lengthgen", "export", "finetune", "sandbox run"])
 def test_every_verb_has_help_with_an_example(verb):
-    result = run(verb, "--help")
+    result = run(*verb.split(), "--help")
     assert result.exit_code == 0
     assert "Example: mathlens " + verb in result.output
+
+
+def test_sandbox_run_prints_what_a_cell_shows(tmp_path):
+    ok, bad = tmp_path / "ok.py", tmp_path / "bad.py"
+    ok.write_text("x = 6\n# %% second cell\nprint('x is', x)\nx * 7\n")
+    bad.write_text("1/0\n")
+    result = run("sandbox", "run", ok, "--cells")
+    assert result.exit_code == 0 and "x is 6\n42" in result.output
+    result = run("sandbox", "run", bad, "--json")
+    assert result.exit_code == 1 and '"error": "ZeroDivisionError: division by zero"' in result.output
+    assert_user_error(run("sandbox", "run", tmp_path / "missing.py"), "missing.py", "cannot read")
 
 
 def test_config_values_are_used_and_flags_win(tmp_path):

@@ -8,15 +8,11 @@ the model go on: batched across prompts, at most ``max_calls`` tool calls each.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from ..sandbox import Sandbox
 from ..tasks import Task
 from ..tasks.arithmetic import to_base
 from .base import Format
@@ -55,29 +51,12 @@ class ToolIntegrated(Format):
         return f"{CODE_FENCE}{self.program(task, a, b)}\n```\n{OUTPUT_FENCE}{answer}\n```\n{answer}"
 
 
-def run_python(code: str, timeout: float = 5.0) -> str:
-    """Run ``code`` in a fresh isolated interpreter; its stdout, or the error's last line.
+RunCells = Callable[[list[list[str]]], list[str]]  # per sample: its code cells so far → the last one's output
 
-    A stand-in until the sandbox lands: a separate process with a time limit, an empty
-    temporary directory and no inherited environment, but no resource limits.
-    """
-    with tempfile.TemporaryDirectory(prefix="mathlens-tir-") as cwd:
-        try:
-            done = subprocess.run(
-                [sys.executable, "-I", "-c", code],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                cwd=cwd,
-                env={"PATH": os.defpath},
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return f"TimeoutError: no result within {timeout:g} s"
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
-        return lines[-1] if lines else f"exit status {done.returncode}"
-    return done.stdout.strip()
+
+def sandbox_runner(box: Sandbox) -> RunCells:
+    """Run each sample's cells on the sandbox, state carried from its earlier calls."""
+    return lambda cells: [result.output for result in box.run_many(cells)]
 
 
 @dataclass
@@ -95,35 +74,35 @@ def last_code_block(text: str) -> str | None:
 def solve_with_tools(
     generate: Callable[[list[str]], list[str]],
     prompts: Sequence[str],
-    run: Callable[[str], str] = run_python,
+    run: RunCells,
     max_calls: int = 2,
-    workers: int | None = None,
 ) -> list[ToolSample]:
     """Decode, run the code each sample asks for, feed the output back, decode on.
 
-    ``generate`` maps texts to continuations (one batched call per round). A continuation
-    that reaches the output fence is cut there; whatever the model would have made up as the
-    output is replaced by the real one.
+    ``generate`` maps texts to continuations (one batched call per round); ``run`` executes one
+    round's code at once (``sandbox_runner``), each sample's earlier code blocks replayed
+    first, so a solution's cells share state as in a notebook. A continuation that reaches
+    the output fence is cut there; whatever the model would have made up as the output is
+    replaced by the real one.
     """
     samples = [ToolSample(p) for p in prompts]
     active = list(range(len(samples)))
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        for round_ in range(max_calls + 1):
-            if not active:
-                break
-            outs = generate([samples[i].prompt + samples[i].completion for i in active])
-            waiting = []
-            for i, out in zip(active, outs):
-                cut = out.find(OUTPUT_FENCE)
-                code = last_code_block(samples[i].completion + out[:cut]) if cut >= 0 else None
-                if code is not None and round_ < max_calls:
-                    samples[i].completion += out[: cut + len(OUTPUT_FENCE)]
-                    waiting.append((i, code))
-                else:
-                    samples[i].completion += out
-            outputs = pool.map(run, [code for _, code in waiting])
-            for (i, code), output in zip(waiting, outputs):
-                samples[i].completion += f"{output}\n```\n"
-                samples[i].calls.append({"code": code, "output": output})
-            active = [i for i, _ in waiting]
+    for round_ in range(max_calls + 1):
+        if not active:
+            break
+        outs = generate([samples[i].prompt + samples[i].completion for i in active])
+        waiting = []
+        for i, out in zip(active, outs):
+            cut = out.find(OUTPUT_FENCE)
+            code = last_code_block(samples[i].completion + out[:cut]) if cut >= 0 else None
+            if code is not None and round_ < max_calls:
+                samples[i].completion += out[: cut + len(OUTPUT_FENCE)]
+                waiting.append((i, code))
+            else:
+                samples[i].completion += out
+        outputs = run([[c["code"] for c in samples[i].calls] + [code] for i, code in waiting]) if waiting else []
+        for (i, code), output in zip(waiting, outputs):
+            samples[i].completion += f"{output}\n```\n"
+            samples[i].calls.append({"code": code, "output": output})
+        active = [i for i, _ in waiting]
     return samples
