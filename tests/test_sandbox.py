@@ -75,13 +75,15 @@ def test_a_lost_worker_is_reported_and_replaced():
         assert worker.proc.poll() is not None  # reaped, no zombie
 
 
-def test_workers_are_recycled_after_n_runs():
+def test_workers_are_recycled_after_n_runs_and_leave_no_files():
     with Sandbox(workers=1, recycle_after=2) as box:
-        pids = set()
+        workers = {}
         for _ in range(5):
-            assert box.run("1 + 1").value == "2"
-            pids |= {w.proc.pid for w in box._all.values()}
-        assert len(pids) == 3
+            assert box.run("open('scratch.txt', 'w').write('x')\n1 + 1").value == "2"
+            workers |= {w.proc.pid: w for w in box._all.values()}
+        assert len(workers) == 3
+    assert all(w.proc.returncode is not None for w in workers.values())  # all reaped
+    assert not any(os.path.exists(w.scratch) for w in workers.values())
 
 
 def test_rlimits_level_still_contains_a_snippet():
@@ -154,3 +156,17 @@ def test_an_ordinary_user_gets_a_working_sandbox(isolation):
     assert out["loop"].startswith("TimeoutError") and not out["fork bomb"].startswith("6")
     assert out["daemon"] == "1"
     assert not [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p) == "sleep 1001"]
+
+
+def test_a_reused_process_shows_no_trace_of_the_previous_snippet(box):
+    box.run("secret = 1\nimport builtins, decimal, os\nbuiltins.print = None\ndecimal.getcontext().prec = 3\nos.environ['X'] = '1'")
+    after = box.run("import decimal, os\nprint(decimal.Decimal(1) / 7, 'secret' in dir(), 'X' in os.environ)")
+    assert after.stdout == "0.1428571428571428571428571429 False False\n", after
+
+
+def test_runners_are_reused_until_a_failure():
+    with Sandbox(workers=1, reuse=3) as box:
+        pids = [box.run("import os\nos.getpid()").value for _ in range(4)]
+        assert pids[0] == pids[1] == pids[2] != pids[3]  # three runs, then a fresh process
+        box.run("1/0")
+        assert box.run("import os\nos.getpid()").value != pids[3]  # a failure retires its process

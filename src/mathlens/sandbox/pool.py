@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import random
 import select
 import shutil
 import struct
@@ -21,7 +22,10 @@ from pathlib import Path
 from ..errors import MathlensError
 
 WORKER = Path(__file__).with_name("worker.py")
-FIRST_UID = 61_000  # snippets of worker slot i run as uid FIRST_UID + i when we are root
+# As root, the snippets of worker slot i run as uid base + i, with base drawn per Sandbox from
+# a range no distribution hands out: a uid is what RLIMIT_NPROC counts and what a runner's
+# kill(-1) reaches, so two sandboxes on one machine must not share one.
+UID_RANGE = (1 << 20, 1 << 30)
 STARTUP_SECONDS = 120.0
 GRACE_SECONDS = 10.0  # beyond a snippet's own time limit, before the worker itself is presumed hung
 
@@ -61,15 +65,17 @@ class SandboxConfig:
     max_procs: int = 32  # processes and threads of the snippet's user
     max_files: int = 64  # open file descriptors
     max_file_mb: int = 16  # size of any file written, captured output included
-    recycle_after: int = 500  # runs before a worker is replaced by a fresh one
+    reuse: int = 50  # snippets one forked process may run in a row (1: a fresh process each)
+    recycle_after: int = 5000  # runs before a whole worker is replaced by a fresh one
     preload: tuple[str, ...] = ("math", "fractions", "itertools", "numpy", "sympy")
+    warmup: bool = True  # call common sympy/numpy functions once before forking (worker.WARMUP)
     isolation: str = "auto"  # auto | namespaces | rlimits
 
     def __post_init__(self) -> None:
         if self.isolation not in ("auto", "namespaces", "rlimits"):
             raise MathlensError(f"isolation {self.isolation!r}: choose auto, namespaces or rlimits")
-        if self.workers < 1 or self.timeout <= 0 or self.memory_mb < 1:
-            raise MathlensError("sandbox needs workers >= 1, timeout > 0 and memory_mb >= 1")
+        if not 1 <= self.workers <= 4096 or self.timeout <= 0 or self.memory_mb < 1 or self.reuse < 1:
+            raise MathlensError("sandbox needs 1 <= workers <= 4096, timeout > 0, memory_mb >= 1 and reuse >= 1")
 
 
 class WorkerDied(RuntimeError):
@@ -79,18 +85,20 @@ class WorkerDied(RuntimeError):
 class _Worker:
     """One warm fork server (``worker.py``), driven through its stdin/stdout pipes."""
 
-    def __init__(self, config: SandboxConfig, slot: int) -> None:
+    def __init__(self, config: SandboxConfig, uid: int) -> None:
         self.scratch = tempfile.mkdtemp(prefix="mathlens-sandbox-")
         os.chmod(self.scratch, 0o711)  # the snippet's uid must reach its own cell directory
         settings = {
             "isolation": config.isolation,
             "preload": list(config.preload),
+            "warmup": config.warmup,
+            "reuse": config.reuse,
             "memory_mb": config.memory_mb,
             "max_output": config.max_output,
             "max_procs": config.max_procs,
             "max_files": config.max_files,
             "max_file_mb": config.max_file_mb,
-            "uid": FIRST_UID + slot,
+            "uid": uid,
             "scratch": self.scratch,
         }
         self.stderr = tempfile.TemporaryFile()
@@ -161,9 +169,10 @@ class _Worker:
 class Sandbox:
     """Warm, isolated Python workers; ``run_many`` spreads snippets over them.
 
-    Each snippet runs in its own process forked from a warm worker (see ``worker.py`` for the
-    isolation levels); a hung or crashed worker is replaced and its snippet reported as an
-    error, so a batch always returns one result per snippet, in order.
+    Snippets run in limited, unprivileged processes forked from warm workers (``worker.py``
+    says how, and what each isolation level enforces); a hung or crashed worker is replaced
+    and its snippet reported as an error, so a batch always returns one result per snippet,
+    in order.
     """
 
     def __init__(self, workers: int = 4, timeout: float = 5.0, memory_mb: int = 512, **options) -> None:
@@ -173,6 +182,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self.level = ""
+        self._uid_base = random.SystemRandom().randrange(*UID_RANGE) & ~0xFFF  # slots below 4096
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -258,7 +268,7 @@ class Sandbox:
             self._idle.put((slot, worker))
 
     def _start_slot(self, slot: int) -> _Worker:
-        worker = _Worker(self.config, slot)
+        worker = _Worker(self.config, self._uid_base + slot)
         with self._lock:
             self._all[slot] = worker
         return worker

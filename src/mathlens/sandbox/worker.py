@@ -1,10 +1,15 @@
-"""The sandbox's warm worker: a fork server that runs each snippet in a fresh child process.
+"""The sandbox's warm worker: a fork server whose forked runners execute the snippets.
 
 Started by ``mathlens.sandbox.pool`` as ``python -I worker.py CONFIG_JSON`` with an empty
-environment, it imports the common modules once, then for every request forks a child that
-drops privileges, sets its limits and executes the cells. Forking a warm interpreter costs
-a few milliseconds where starting Python and importing sympy costs most of a second, and
-every snippet still gets a process, a working directory and limits of its own.
+environment, it imports and warms the common modules once, then forks a *runner*: a child
+that drops privileges, sets its limits and executes snippets, each with fresh globals, a
+fresh working directory and the interpreter state a snippet may change reset (builtins,
+environment, signals, timers, the decimal context, stdio). A runner serves up to ``reuse``
+snippets in a row and is replaced after any failure, or when a snippet leaves a process or
+a thread running or removes a module. Forking a warm interpreter costs ~10 ms where starting
+Python and importing sympy costs most of a second; reusing the fork for the snippets that
+end well brings the cost per snippet under a millisecond. ``reuse=1`` gives every snippet
+a process of its own.
 
 Only the standard library is used here: this file runs outside the caller's interpreter and
 must not import mathlens (or torch) into the workers.
@@ -51,6 +56,25 @@ MS_NOATIME, MS_NODIRATIME, MS_REC, MS_PRIVATE, MS_RELATIME = 1 << 10, 1 << 11, 1
 MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
                "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}  # fmt: skip
 KERNEL_TREES = ("/proc", "/sys", "/dev")
+
+# Run once in the server before any fork: sympy imports most of itself lazily on first use
+# (solve alone costs ~70 ms the first time), so a child forked from a cold server would pay
+# that on every snippet. One call each of what TIR code commonly uses, each line on its own.
+WARMUP = """\
+import sympy, numpy
+x, y = sympy.symbols("x y")
+sympy.solve(x**2 - 5*x + 6, x)
+sympy.solve([x + y - 3, x - y - 1], [x, y])
+sympy.simplify(sympy.sin(x)**2 + sympy.cos(x)**2)
+sympy.factor(x**2 - 1); sympy.expand((x + 1)**3); sympy.Poly(x**2 + 1, x).all_coeffs()
+sympy.integrate(x**2, (x, 0, 1)); sympy.diff(sympy.sin(x), x); sympy.limit(sympy.sin(x) / x, x, 0)
+sympy.summation(1 / x**2, (x, 1, sympy.oo)); sympy.series(sympy.exp(x), x, 0, 4)
+sympy.factorint(360); sympy.isprime(97); sympy.nextprime(100); sympy.divisors(60); sympy.totient(36)
+sympy.nsimplify(0.5); sympy.Rational(1, 3) + sympy.Rational(1, 6); sympy.binomial(10, 3); sympy.gcd(12, 18)
+sympy.N(sympy.pi, 20); sympy.sqrt(8); sympy.latex(x**2); str(sympy.Matrix([[1, 2], [3, 4]]).det())
+sympy.solveset(x**2 - 4, x, sympy.S.Reals); sympy.Eq(x, 1); sympy.nsolve(x**2 - 2, x, 1)
+numpy.linalg.solve(numpy.eye(2), numpy.ones(2)); numpy.roots([1, -3, 2])
+"""
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 
@@ -230,21 +254,58 @@ def error_line(exc: BaseException) -> str:
     return lines[-1] if lines else type(exc).__name__
 
 
-def child_main(request: dict, cfg: dict, workdir: str, result_fd: int, out_fd: int, err_fd: int) -> None:
-    """Runs in the forked child: limits, privileges, then the cells. Never returns."""
+class _Baseline:
+    """What a snippet may change in the runner's interpreter and the next one must not see."""
+
+    def __init__(self) -> None:
+        self.builtins = dict(builtins.__dict__)
+        self.modules = dict(sys.modules)
+        self.recursion_limit = sys.getrecursionlimit()
+
+    def restore(self, workdir: str) -> None:
+        names = builtins.__dict__
+        for name in [n for n in names if n not in self.builtins]:
+            del names[name]
+        names.update(self.builtins)
+        sys.setrecursionlimit(self.recursion_limit)
+        os.environ.clear()
+        os.environ.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=workdir, TMPDIR=workdir, LANG="C.UTF-8")
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGALRM):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-long write fails instead of killing
+        for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+            signal.setitimer(timer, 0)
+        if "decimal" in sys.modules:  # getcontext().prec = 50 is common in TIR code
+            sys.modules["decimal"].setcontext(sys.modules["decimal"].Context())
+        sys.stdin = open(0, encoding="utf-8", closefd=False)
+        # Line-buffered, so that what was printed before an os._exit or a kill is kept.
+        sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+
+    def disturbed(self) -> bool:
+        """A module removed or replaced, or a thread still running: start a fresh runner."""
+        if any(sys.modules.get(name) is not module for name, module in self.modules.items()):
+            return True
+        return len(os.listdir("/proc/self/task")) > 1
+
+
+class _RunnerFds:
+    """The runner's descriptors, by role; everything else is closed in the runner."""
+
+    def __init__(self, requests: int, results: int, out: int, err: int) -> None:
+        self.requests, self.results, self.out, self.err = requests, results, out, err
+        self.null = -1
+
+
+def runner_main(cfg: dict, home: str, fds: _RunnerFds, wipe: dict[str, set[str]]) -> None:
+    """The forked runner: limits and privileges once, then snippets until told to stop."""
     try:
         os.setsid()
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, 0)
-        os.dup2(out_fd, 1)
-        os.dup2(err_fd, 2)
-        keep = sorted({0, 1, 2, null, result_fd, out_fd, err_fd})
+        fds.null = os.open(os.devnull, os.O_RDWR)
+        keep = sorted({0, 1, 2, fds.null, fds.requests, fds.results, fds.out, fds.err})
         for lo, hi in zip(keep, keep[1:] + [resource.getrlimit(resource.RLIMIT_NOFILE)[0]]):
             os.closerange(lo + 1, hi)
-        os.chdir(workdir)
-        timeout = float(request["timeout"])
         limits = {
-            resource.RLIMIT_CPU: math.ceil(timeout) + 1,
             resource.RLIMIT_AS: cfg["address_space"],
             resource.RLIMIT_NPROC: cfg["max_procs"],
             resource.RLIMIT_NOFILE: cfg["max_files"],
@@ -258,35 +319,49 @@ def child_main(request: dict, cfg: dict, workdir: str, result_fd: int, out_fd: i
             os.setgroups([])
             os.setgid(cfg["uid"])
             os.setuid(cfg["uid"])
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-long write fails instead of killing
-        os.environ.clear()
-        os.environ.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=workdir, TMPDIR=workdir, LANG="C.UTF-8")
-        sys.stdin = open(0, encoding="utf-8", closefd=False)
-        # Line-buffered, so that what was printed before an os._exit or a kill is kept.
-        sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
-        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
-    except BaseException as exc:  # the set-up itself failed: say why, do not run the snippet
-        _send_result(result_fd, {"ok": False, "error": f"sandbox set-up failed: {error_line(exc)}"})
+        baseline = _Baseline()
+    except BaseException as exc:  # the set-up itself failed: say why, run nothing
+        write_frame(fds.results, {"ok": False, "error": f"sandbox set-up failed: {error_line(exc)}", "recycle": True})
         os._exit(1)
+    while (request := read_frame(fds.requests)) is not None:
+        result = run_request(request, cfg, home, fds, baseline, wipe)
+        write_frame(fds.results, result)
+        if result["recycle"]:
+            break
+    os._exit(0)
+
+
+def run_request(
+    request: dict, cfg: dict, home: str, fds: _RunnerFds, baseline: _Baseline, wipe: dict[str, set[str]]
+) -> dict:
+    """One snippet in the runner: a fresh directory and state, the cells, then clean-up."""
+    workdir = tempfile.mkdtemp(prefix="cell-", dir=home)
+    os.chdir(workdir)
+    os.dup2(fds.null, 0)
+    for fd, target in ((fds.out, 1), (fds.err, 2)):
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.dup2(fd, target)
+    baseline.restore(workdir)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = math.ceil(used.ru_utime + used.ru_stime) + math.ceil(float(request["timeout"])) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, resource.getrlimit(resource.RLIMIT_CPU)[1]))
 
     cells, limit = request["cells"], cfg["max_output"]
     scope: dict = {"__name__": "__main__", "__builtins__": builtins}
     result: dict = {"ok": True, "error": None, "value": None}
     try:
         for i, cell in enumerate(cells):
-            last = i == len(cells) - 1
-            if not last:  # earlier cells of a solution only rebuild its state: run them muted
-                os.dup2(null, 1)
-                os.dup2(null, 2)
+            if i < len(cells) - 1:  # earlier cells of a solution only rebuild its state: muted
+                os.dup2(fds.null, 1)
+                os.dup2(fds.null, 2)
                 try:
                     run_cell(cell, scope)
                 except BaseException:  # noqa: BLE001 - a notebook keeps going after a failed cell
                     pass
                 _flush()
-                os.dup2(out_fd, 1)
-                os.dup2(err_fd, 2)
+                os.dup2(fds.out, 1)
+                os.dup2(fds.err, 2)
                 continue
             value = run_cell(cell, scope)
             if value is not None:
@@ -294,8 +369,20 @@ def child_main(request: dict, cfg: dict, workdir: str, result_fd: int, out_fd: i
     except BaseException as exc:  # noqa: BLE001 - whatever the snippet raises is its result
         result = {"ok": False, "error": _clip(error_line(exc), limit), "value": None}
     _flush()
-    _send_result(result_fd, result)
-    os._exit(0)
+    # A failure may have left anything behind (a half-patched module, a full heap): the
+    # issue's rule is to recycle after a failure, and after a disturbance we can see.
+    result["recycle"] = not result["ok"] or baseline.disturbed()
+    scope.clear()
+    if cfg["reuse"] > 1:  # our own uid or PID namespace: kill(-1) reaches only our leftovers
+        try:
+            os.kill(-1, signal.SIGKILL)
+            result["recycle"] = True  # something was left running: the server reaps it all
+        except ProcessLookupError:  # nothing left: the usual case
+            pass
+    os.chdir(home)
+    shutil.rmtree(workdir, ignore_errors=True)
+    _wipe(wipe)
+    return result
 
 
 def _flush() -> None:
@@ -306,23 +393,58 @@ def _flush() -> None:
             pass
 
 
-def _send_result(fd: int, result: dict) -> None:
-    data = json.dumps(result).encode()
-    while data:
-        data = data[os.write(fd, data) :]
+def _wipe(dirs: dict[str, set[str]]) -> None:
+    """Empty the private tmpfs mounts but for the entries named: nothing outlives a snippet."""
+    for path, kept in dirs.items():
+        for entry in os.scandir(path):
+            if entry.name in kept:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass
 
 
 # ---------------------------------------------------------------- the server's side
 
+MAX_FRAME = 64 << 20  # a longer "frame" on the result pipe is a snippet scribbling on it
+
+
+class _Runner:
+    """The server's handle on one runner process."""
+
+    def __init__(self, pid: int, home: str, requests: int, results: int, out: int, err: int) -> None:
+        self.pid, self.home = pid, home
+        self.requests, self.results, self.out, self.err = requests, results, out, err
+        self.pidfd = os.pidfd_open(pid)
+        self.runs = 0
+
+    def close(self) -> None:
+        for fd in (self.requests, self.results, self.out, self.err, self.pidfd):
+            os.close(fd)
+        shutil.rmtree(self.home, ignore_errors=True)
+
 
 class Server:
+    """Serves requests on a runner forked from this warm interpreter, reused up to ``reuse`` times.
+
+    At the ``rlimits`` level without a uid of its own, a runner cannot clean up after a
+    snippet without hitting the caller, so there every snippet gets a fresh runner.
+    """
+
     def __init__(self, cfg: dict, level: str, keep: dict[str, set[str]], proto_in: int, proto_out: int) -> None:
         self.cfg, self.level, self.keep = cfg, level, keep
         self.proto_in, self.proto_out = proto_in, proto_out
         self.pid_namespace = not level.startswith("rlimits")
         if not self.pid_namespace:  # orphans of a snippet come back to us, not to init
             _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        if level == "rlimits":
+            cfg["reuse"] = 1
         self.scratch = "/tmp" if self.pid_namespace else cfg["scratch"]
+        self.runner: _Runner | None = None
 
     def serve(self) -> None:
         write_frame(self.proto_out, {"ready": True, "level": self.level, "pid": os.getpid()})
@@ -331,76 +453,106 @@ class Server:
 
     def handle(self, request: dict) -> dict:
         timeout = float(request["timeout"])
-        workdir = tempfile.mkdtemp(prefix="cell-", dir=self.scratch)
-        uid = self.cfg["uid"]
-        if uid is not None:
-            os.chown(workdir, uid, uid)
-        out_fd, err_fd = os.memfd_create("stdout"), os.memfd_create("stderr")
-        result_r, result_w = os.pipe()
+        runner = self.runner = self.runner or self._start_runner()
         start = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            os.close(result_r)
-            child_main(request, self.cfg, workdir, result_w, out_fd, err_fd)
-        os.close(result_w)
-        data, reason = self._wait(pid, result_r, start + timeout, timeout)
-        _, status, usage = os.wait4(pid, 0)
+        try:
+            write_frame(runner.requests, request)
+            frame, reason = self._await(runner, start + timeout, timeout)
+        except OSError:  # the runner is gone: its pipe is closed
+            frame, reason = None, None
         seconds = time.monotonic() - start
-        self._kill_leftovers(pid)
-        reply = self._reply(data, reason, status, usage, request)
-        reply["seconds"] = seconds
-        reply["stdout"], cut_out = self._read_capture(out_fd)
-        reply["stderr"], cut_err = self._read_capture(err_fd)
-        reply["truncated"] = cut_out or cut_err
-        for fd in (result_r, out_fd, err_fd):
-            os.close(fd)
-        self._wipe(workdir)
+        stdout, cut_out = self._read_capture(runner.out)
+        stderr, cut_err = self._read_capture(runner.err)
+        runner.runs += 1
+        if frame is None or frame.pop("recycle", True) or runner.runs >= self.cfg["reuse"]:
+            status, usage = self._stop_runner(runner)
+            reply = frame if frame is not None else self._failure(reason, status, usage, timeout)
+        else:
+            reply = frame
+            self._reap_orphans()
+        reply.update(seconds=seconds, stdout=stdout, stderr=stderr, truncated=cut_out or cut_err)
         return reply
 
-    def _wait(self, pid: int, result_r: int, deadline: float, timeout: float) -> tuple[bytes, str | None]:
-        """Collect the child's result until it exits or the deadline passes (then kill it)."""
-        pidfd = os.pidfd_open(pid)
-        chunks: list[bytes] = []
-        reason = None
-        open_fds = [result_r, pidfd]
-        try:
-            while pidfd in open_fds:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    os.kill(pid, signal.SIGKILL)  # its descendants go in _kill_leftovers
-                    reason = f"TimeoutError: timed out after {timeout:g} s"
-                    break
-                ready, _, _ = select.select(open_fds, [], [], remaining)
-                if result_r in ready:
-                    chunk = os.read(result_r, 1 << 16)
-                    if chunk:
-                        chunks.append(chunk)
-                    else:
-                        open_fds.remove(result_r)
-                if pidfd in ready:
-                    open_fds.remove(pidfd)
-            # The child has exited or been killed: take what it wrote, without waiting on
-            # a grandchild that may still hold the pipe open.
-            while result_r in open_fds and select.select([result_r], [], [], 0)[0]:
-                chunk = os.read(result_r, 1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        finally:
-            os.close(pidfd)
-        return b"".join(chunks), reason
-
-    def _reply(self, data: bytes, reason: str | None, status: int, usage, request: dict) -> dict:
-        if reason is None and data:
+    def _start_runner(self) -> _Runner:
+        home = tempfile.mkdtemp(prefix="runner-", dir=self.scratch)
+        uid = self.cfg["uid"]
+        if uid is not None:
+            os.chown(home, uid, uid)
+        out, err = os.memfd_create("stdout"), os.memfd_create("stderr")
+        requests_r, requests_w = os.pipe()
+        results_r, results_w = os.pipe()
+        wipe = {path: kept | {os.path.basename(home)} for path, kept in self.keep.items()}
+        pid = os.fork()
+        if pid == 0:
             try:
-                return json.loads(data)
-            except ValueError:
-                pass
+                os.close(requests_w)
+                os.close(results_r)
+                runner_main(self.cfg, home, _RunnerFds(requests_r, results_w, out, err), wipe)
+            finally:  # never return into the server's loop, whatever a snippet did to us
+                os._exit(1)
+        os.close(requests_r)
+        os.close(results_w)
+        return _Runner(pid, home, requests_w, results_r, out, err)
+
+    def _await(self, runner: _Runner, deadline: float, timeout: float) -> tuple[dict | None, str | None]:
+        """The runner's next result frame, or None with why: it died, or the deadline passed."""
+        buffer = b""
+        while True:
+            if len(buffer) >= 4:
+                size = struct.unpack(">I", buffer[:4])[0]
+                if size > MAX_FRAME:
+                    return None, "SystemError: the snippet wrote over the sandbox's result channel"
+                if len(buffer) >= 4 + size:
+                    try:
+                        return json.loads(buffer[4 : 4 + size]), None
+                    except ValueError:
+                        return None, "SystemError: the snippet wrote over the sandbox's result channel"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None, f"TimeoutError: timed out after {timeout:g} s"
+            ready, _, _ = select.select([runner.results, runner.pidfd], [], [], remaining)
+            if runner.results in ready:
+                chunk = os.read(runner.results, 1 << 16)
+                if chunk:
+                    buffer += chunk
+                    continue
+            if ready:  # exited, or closed its end: take what is already there, then give up
+                while select.select([runner.results], [], [], 0)[0] and (chunk := os.read(runner.results, 1 << 16)):
+                    buffer += chunk
+                if len(buffer) >= 4 and len(buffer) >= 4 + struct.unpack(">I", buffer[:4])[0]:
+                    continue
+                return None, None
+
+    def _stop_runner(self, runner: _Runner) -> tuple[int, object]:
+        """Kill the runner (a no-op if it is already dead), reap it, kill all it left."""
+        try:
+            os.kill(runner.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _, status, usage = os.wait4(runner.pid, 0)
+        self._kill_leftovers(runner.pid)
+        runner.close()
+        self.runner = None
+        _wipe(self.keep)  # empty unless the private tmpfs mounts are ours
+        return status, usage
+
+    def _reap_orphans(self) -> None:
+        """Reap what the runner's kill(-1) left to us, minding the runner itself."""
+        try:
+            while (pid := os.waitpid(-1, os.WNOHANG)[0]) != 0:
+                if self.runner is not None and pid == self.runner.pid:  # died between snippets
+                    self._kill_leftovers(pid)
+                    self.runner.close()
+                    self.runner = None
+        except ChildProcessError:
+            pass
+
+    def _failure(self, reason: str | None, status: int, usage, timeout: float) -> dict:
         if reason is None:
             cpu = usage.ru_utime + usage.ru_stime
             if os.WIFSIGNALED(status):
                 sig = signal.Signals(os.WTERMSIG(status)).name
-                if cpu >= math.ceil(float(request["timeout"])) + 1 - 0.05:
+                if sig in ("SIGXCPU", "SIGKILL") and cpu >= math.ceil(timeout) - 0.05:
                     reason = f"TimeoutError: CPU time limit exceeded ({sig})"
                 else:
                     reason = f"SystemError: the process was killed by {sig}"
@@ -418,9 +570,9 @@ class Server:
         return text[:limit] + f"\n... [output truncated: {size} bytes in all]", True
 
     def _kill_leftovers(self, group: int) -> None:
-        """Kill and reap every process the snippet left behind: daemons, forks, whatever."""
+        """Kill and reap every process a runner left behind: daemons, forks, whatever."""
         deadline = time.monotonic() + 5.0
-        try:  # the snippet's process group: a fork bomb that did not setsid goes at once
+        try:  # the runner's process group: a fork bomb that did not setsid goes at once
             os.killpg(group, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
@@ -445,21 +597,6 @@ class Server:
             if time.monotonic() > deadline:
                 return
             time.sleep(0.001)
-
-    def _wipe(self, workdir: str) -> None:
-        shutil.rmtree(workdir, ignore_errors=True)
-        if self.pid_namespace:  # private tmpfs: nothing in it outlives the snippet
-            for path, kept in self.keep.items():
-                for entry in os.scandir(path):
-                    if entry.name in kept:
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path, ignore_errors=True)
-                    else:
-                        try:
-                            os.unlink(entry.path)
-                        except OSError:
-                            pass
 
 
 def _children(ppid: int) -> list[int]:
@@ -526,6 +663,13 @@ def main() -> None:
             __import__(name)
         except Exception:  # noqa: BLE001 - a missing optional module only costs its import later
             pass
+    if cfg["warmup"]:
+        scope: dict = {}
+        for line in WARMUP.splitlines():
+            try:
+                exec(line, scope)
+            except Exception:  # noqa: BLE001 - no sympy or numpy here: nothing to warm
+                pass
     gc.collect()
     gc.freeze()  # forked children then leave the warm heap's pages shared
     cfg["address_space"] = _address_space_now() + (cfg["memory_mb"] << 20)
