@@ -159,7 +159,9 @@ def test_an_ordinary_user_gets_a_working_sandbox(isolation):
 
 
 def test_a_reused_process_shows_no_trace_of_the_previous_snippet(box):
-    box.run("secret = 1\nimport builtins, decimal, os\nbuiltins.print = None\ndecimal.getcontext().prec = 3\nos.environ['X'] = '1'")
+    box.run(
+        "secret = 1\nimport builtins, decimal, os\nbuiltins.print = None\ndecimal.getcontext().prec = 3\nos.environ['X'] = '1'"
+    )
     after = box.run("import decimal, os\nprint(decimal.Decimal(1) / 7, 'secret' in dir(), 'X' in os.environ)")
     assert after.stdout == "0.1428571428571428571428571429 False False\n", after
 
