@@ -137,14 +137,21 @@ print(json.dumps(out))
 """
 
 
+SRC = Path(mathlens.__file__).parents[1]
+
+
+def readable_by_others(path: Path) -> bool:
+    return all(p.stat().st_mode & 0o005 == 0o005 for p in [path, *path.parents])
+
+
 @pytest.mark.skipif(
-    os.getuid() != 0 or not shutil.which("setpriv") or not os.path.exists(SYSTEM_PYTHON),
-    reason="needs root to switch to an ordinary user, setpriv and a system python",
+    os.getuid() != 0 or not shutil.which("setpriv") or not os.path.exists(SYSTEM_PYTHON) or not readable_by_others(SRC),
+    reason="needs root to switch to an ordinary user, setpriv, a system python and a checkout others can read",
 )
 @pytest.mark.parametrize("isolation", ["auto", "rlimits"])
 def test_an_ordinary_user_gets_a_working_sandbox(isolation):
     """Started by an ordinary user (nobody): user namespaces where the kernel allows them."""
-    script = AS_USER.format(src=str(Path(mathlens.__file__).parents[1]), isolation=isolation)
+    script = AS_USER.format(src=str(SRC), isolation=isolation)
     done = subprocess.run(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SYSTEM_PYTHON, "-c", script],
         check=False, capture_output=True, text=True, timeout=120, cwd="/", env={"PATH": os.defpath},
