@@ -13,3 +13,8 @@ def paper_dir() -> Path:
     if not PAPER.is_dir():
         pytest.skip(f"the paper's split files are not at {PAPER}")
     return PAPER
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return SHARED

@@ -64,7 +64,7 @@ def test_paper_folder_errors_are_clean(tmp_path):
     assert_user_error(run("lso", "--data", tmp_path / "nope", *TINY, "--out", tmp_path), "no such folder")
 
 
-@pytest.mark.parametrize("verb", ["lso", "sweep", "lengthgen", "export", "finetune", "sandbox run"])
+@pytest.mark.parametrize("verb", ["lso", "sweep", "lengthgen", "export", "finetune", "sandbox run", "grade"])
 def test_every_verb_has_help_with_an_example(verb):
     result = run(*verb.split(), "--help")
     assert result.exit_code == 0
@@ -90,3 +90,20 @@ def test_config_values_are_used_and_flags_win(tmp_path):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["config"]["task"] == "subtraction" and metrics["config"]["radius"] == "2"
     assert metrics["n_test"] == 25 and metrics["config"]["steps"] == 3
+
+
+def test_grade_rewrites_verdicts_and_reports_pass_at_1(tmp_path):
+    path = tmp_path / "samples.jsonl"
+    rows = [
+        {"id": "1", "question": "q", "gold": "0.5", "samples": [{"completion": "\\boxed{\\frac12}", "correct": False}]},
+        {"id": "2", "question": "q", "gold": "7", "samples": [{"completion": "it is 8"}, {"completion": "so 7"}]},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run("grade", path)
+    assert result.exit_code == 0, result.output
+    assert "2 problems, 3 samples: pass@1 66.7%, 1 verdicts changed" in result.output
+    graded = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [s["correct"] for r in graded for s in r["samples"]] == [True, False, True]
+    assert graded[0]["samples"][0]["how"] == "boxed"
+    path.write_text('{"id": "1", "samples": []}\n')
+    assert_user_error(run("grade", path), "samples.jsonl:1", "needs 'gold'")

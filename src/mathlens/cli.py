@@ -246,6 +246,22 @@ def finetune(
     out_console.print(f"{len(losses)} steps, loss {losses[0]:.4f} → {losses[-1]:.4f}; model in {out}")
 
 
+@app.command(epilog="Example: mathlens grade runs/eval-7b/samples.jsonl --out regraded.jsonl")
+@user_errors
+def grade(
+    samples: Annotated[Path, typer.Argument(help="samples.jsonl: {id, question, gold, samples: [{completion}]} per line.")],
+    out: Annotated[Optional[Path], typer.Option(help="Write here instead of rewriting SAMPLES in place.")] = None,
+) -> None:
+    """Re-grade saved samples with the current grader (extraction + math-verify equivalence)."""
+    from .grading.samples import regrade
+
+    summary = regrade(samples, out)
+    out_console.print(
+        f"{summary.problems} problems, {summary.samples} samples: pass@1 {_pct(summary.pass_at_1)}, "
+        f"{summary.changed} verdicts changed → {out or samples}"
+    )
+
+
 sandbox_app = typer.Typer(
     help="Run Python safely: the sandbox that TIR decoding uses.",
     epilog="Example: mathlens sandbox run solution.py",

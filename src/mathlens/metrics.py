@@ -39,3 +39,49 @@ def lso_metrics(rows: Sequence[dict]) -> dict:
         "n_test": len(test),
         "acc_by_depth": {str(k): v for k, v in accuracy_by_depth(rows).items()},
     }
+
+
+# ---------------------------------------------------------------- sampling metrics (pass@k, maj@k, rm@k)
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """The unbiased pass@k of Chen et al. (2021): 1 - C(n-c, k) / C(n, k), in a stable product form."""
+    if not 0 <= c <= n or not 1 <= k <= n:
+        raise ValueError(f"pass@k needs 0 <= c <= n and 1 <= k <= n, got n={n} c={c} k={k}")
+    if n - c < k:
+        return 1.0
+    miss = 1.0
+    for i in range(n - c + 1, n + 1):
+        miss *= 1.0 - k / i
+    return 1.0 - miss
+
+
+def maj_at_k(preds: Sequence[str | None], k: int) -> str | None:
+    """The majority answer among the first ``k`` predictions, equivalent answers grouped.
+
+    Ties go to the answer seen first; a missing prediction (None) votes for nothing.
+    """
+    from .grading import equivalent
+
+    groups: list[list] = []  # [representative, votes], in order of first appearance
+    for pred in preds[:k]:
+        if pred is None:
+            continue
+        for group in groups:
+            if group[0] == pred or equivalent(group[0], pred):
+                group[1] += 1
+                break
+        else:
+            groups.append([pred, 1])
+    if not groups:
+        return None
+    return max(groups, key=lambda g: g[1])[0]  # max keeps the first of equal counts
+
+
+def rm_at_k(preds: Sequence[str | None], rewards: Sequence[float], k: int) -> str | None:
+    """The prediction with the highest reward among the first ``k`` (ties: the first)."""
+    best = None
+    for pred, reward in zip(preds[:k], rewards[:k]):
+        if pred is not None and (best is None or reward > best[1]):
+            best = (pred, reward)
+    return None if best is None else best[0]

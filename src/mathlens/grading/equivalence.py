@@ -1,0 +1,88 @@
+"""Are two answers the same? math-verify decides, after what it lacks for these benchmarks.
+
+math-verify (symbolic and numeric comparison of LaTeX and plain expressions) does the real
+work. Before it, by hand, only what it does not cover: GSM8K-style numbers with thousands
+commas, currency and trailing units ("18 dollars", "15 (balls)"), percentages, degrees,
+``\\text{}`` wrappers, and multiple-choice letters ("(B)", "B)"). Nothing here may raise.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+
+_LETTER = re.compile(r"^\(?([A-Ea-e])\)?[.:)]?(?:\s.*)?$", re.DOTALL)
+_NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?[\d,]*\.?\d+(?:[eE][-+]?\d+)?)\s*(?:%|\\%|[a-zA-Z\s()]*)$")
+_TIMES_TEN = re.compile(r"\s*\\times\s*10\^\{?([-+]?\d+)\}?")
+_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
+_SPACES = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad|~")  # not the "\\" of a matrix row
+_DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°")
+
+
+def normalize(answer: str) -> str:
+    """A canonical spelling: no math delimiters, spacing macros, \\left/\\right, degrees or final period."""
+    s = str(answer).strip()
+    s = s.replace("\\$", "").replace("$", "").replace("\\left", "").replace("\\right", "")
+    s = s.replace("\\(", "").replace("\\)", "")
+    s = _TIMES_TEN.sub(r"e\1", s)  # 4.5 \times 10^{33} → 4.5e33
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = _SPACES.sub("", s)
+    s = _DEGREES.sub("", s)
+    s = _TEXT.sub(r"\1", s)
+    s = s.strip().rstrip(".").strip()
+    return s
+
+
+def as_number(answer: str) -> float | None:
+    """A plain number, if that is all the answer is (units, currency, commas, % allowed)."""
+    m = _NUMBER_WITH_UNIT.match(normalize(answer))
+    if not m:
+        return None
+    digits = m.group(1)
+    if "," in digits and not re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", digits):
+        return None  # "1,2" is a pair, not one thousand two hundred
+    try:
+        return float(digits.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def choice_letter(answer: str) -> str | None:
+    m = _LETTER.match(normalize(answer))
+    return m.group(1).upper() if m else None
+
+
+def equivalent(a: str | None, b: str | None, timeout: int = 5) -> bool:
+    """True when the two answers mean the same; ``a`` is read as the gold one."""
+    if a is None or b is None:
+        return False
+    na, nb = normalize(a), normalize(b)
+    if not na or not nb:
+        return False
+    if na == nb or na.replace(" ", "") == nb.replace(" ", ""):  # spacing never matters in math
+        return True
+    letters = choice_letter(na), choice_letter(nb)
+    if letters[0] and letters[1] and len(na) <= 3 and len(nb) <= 3:
+        return letters[0] == letters[1]
+    x, y = as_number(na), as_number(nb)
+    if x is not None and y is not None:
+        return math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9)
+    return _math_verify(na, nb, timeout)
+
+
+def _math_verify(gold: str, pred: str, timeout: int) -> bool:
+    try:
+        from math_verify import parse, verify
+    except ImportError:  # a core dependency; without it only the checks above run
+        return False
+    # math-verify's time limits use SIGALRM, which exists only in the main thread.
+    limit = timeout if threading.current_thread() is threading.main_thread() else None
+    try:
+        gold_parsed = parse(f"${gold}$", parsing_timeout=limit)
+        pred_parsed = parse(f"${pred}$", parsing_timeout=limit)
+        if not gold_parsed or not pred_parsed:
+            return False
+        return bool(verify(gold_parsed, pred_parsed, timeout_seconds=limit))
+    except Exception:  # noqa: BLE001 - a verdict must never crash a run
+        return False

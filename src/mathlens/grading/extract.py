@@ -1,0 +1,52 @@
+"""Pull the final answer out of a model's completion, saying how it was found.
+
+Written by hand because the order matters and must be visible: a ``\\boxed{}`` (the
+prompts ask for one) wins over "the answer is", which wins over GSM8K's ``#### 18``, which
+wins over the last number in the text. math-verify's own extraction is tried on the pieces
+later, in ``equivalence``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_ANSWER_IS = re.compile(r"answer\s+is\s*:?\s*(.+?)(?:\.\s|\.?$|\n)", re.IGNORECASE)
+_HASHES = re.compile(r"####\s*(.+?)\s*$", re.MULTILINE)
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    pred: str | None
+    how: str  # boxed | answer-is | hashes | last-number | none
+
+
+def last_boxed(text: str) -> str | None:
+    """The content of the last ``\\boxed{...}``, nested braces and all; None if unclosed or absent."""
+    found = None
+    for match in _BOX.finditer(text):
+        depth, start = 1, match.end()
+        for i in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                found = text[start:i]
+                break
+    return found.strip() if found is not None else None
+
+
+def extract_answer(text: str) -> Extracted:
+    boxed = last_boxed(text)
+    if boxed:
+        return Extracted(boxed, "boxed")
+    said = _ANSWER_IS.findall(text)
+    if said and said[-1].strip(" $"):
+        return Extracted(said[-1].strip(" $"), "answer-is")
+    hashes = _HASHES.findall(text)
+    if hashes:
+        return Extracted(hashes[-1], "hashes")
+    numbers = _NUMBER.findall(text)
+    if numbers:
+        return Extracted(numbers[-1], "last-number")
+    return Extracted(None, "none")
