@@ -64,7 +64,7 @@ def test_paper_folder_errors_are_clean(tmp_path):
     assert_user_error(run("lso", "--data", tmp_path / "nope", *TINY, "--out", tmp_path), "no such folder")
 
 
-@pytest.mark.parametrize("verb", ["lso", "sweep", "lengthgen", "export", "finetune", "sandbox run", "grade"])
+@pytest.mark.parametrize("verb", ["lso", "sweep", "lengthgen", "export", "finetune", "sandbox run", "grade", "eval", "report", "serve"])
 def test_every_verb_has_help_with_an_example(verb):
     result = run(*verb.split(), "--help")
     assert result.exit_code == 0
@@ -107,3 +107,11 @@ def test_grade_rewrites_verdicts_and_reports_pass_at_1(tmp_path):
     assert graded[0]["samples"][0]["how"] == "boxed"
     path.write_text('{"id": "1", "samples": []}\n')
     assert_user_error(run("grade", path), "samples.jsonl:1", "needs 'gold'")
+
+
+def test_report_prints_the_table_from_samples(tmp_path):
+    row = {"benchmark": "b", "id": "1", "gold": "2", "meta": {"subject": "algebra"}, "samples": [{"pred": "2", "correct": True}]}
+    (tmp_path / "samples.jsonl").write_text(json.dumps(row) + "\n")
+    result = run("report", tmp_path, "--by", "subject")
+    assert result.exit_code == 0 and "b/algebra" in result.output and "100.0%" in result.output
+    assert_user_error(run("report", tmp_path / "nothing"), "no samples here")

@@ -262,6 +262,83 @@ def grade(
     )
 
 
+@app.command("eval", epilog="Example: mathlens eval --backend hf --model ./checkpoint --benchmark gsm8k,math_test500 --mode tir -n 4 --temperature 0.7 --out runs/eval")
+@user_errors
+def eval_(
+    model: Annotated[str, typer.Option(help="Checkpoint (tiny: ckpt.pt), HF id or folder, or the served model's name.")],
+    backend: Annotated[str, typer.Option(help="tiny, hf, vllm or openai.")] = "hf",
+    benchmark: Annotated[str, typer.Option(help="Comma-separated: gsm8k, math_test500, … or .jsonl files.")] = "gsm8k",
+    data_dir: Annotated[Optional[str], typer.Option(help="Benchmark folders [$MATHLENS_BENCHMARKS or ../shared/data/benchmarks].")] = None,
+    mode: Annotated[str, typer.Option(help="cot or tir (the model's code runs in the sandbox).")] = "cot",
+    prompt: Annotated[Optional[str], typer.Option(help="Template name or YAML file [qwen25-math-cot / -tir].")] = None,
+    n: Annotated[int, typer.Option("-n", help="Samples per problem.")] = 1,
+    temperature: Annotated[float, typer.Option(help="0 is greedy.")] = 0.0,
+    top_p: Annotated[float, typer.Option(help="Nucleus sampling.")] = 1.0,
+    max_tokens: Annotated[int, typer.Option(help="New tokens per generation call.")] = 1024,
+    max_tool_calls: Annotated[int, typer.Option(help="TIR: tool calls per sample.")] = 4,
+    limit: Annotated[Optional[int], typer.Option(help="First N problems of each benchmark.")] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    base_url: Annotated[str, typer.Option(help="openai backend: the server's /v1 address.")] = "http://127.0.0.1:8000/v1",
+    concurrency: Annotated[int, typer.Option(help="openai backend: requests in flight.")] = 16,
+    out: Annotated[Path, typer.Option(help="Run folder: samples.jsonl, metrics.json; rerun to resume.")] = Path("runs/eval"),
+    quiet: Quiet = False,
+) -> None:
+    """Evaluate a model on math benchmarks (CoT or TIR), resumably; prints the metrics table."""
+    flags = _options(locals())
+    from .evaluate import EvalConfig, run_eval
+
+    cfg = EvalConfig(**flags)
+    _print_report(run_eval(cfg, progress=not quiet), out)
+
+
+@app.command(epilog="Example: mathlens report runs/eval --by subject")
+@user_errors
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A `mathlens eval` run folder (or its samples.jsonl).")],
+    by: Annotated[Optional[str], typer.Option(help="Split each benchmark by a meta field: subject or level.")] = None,
+) -> None:
+    """Table: benchmark × pass@1, pass@k, maj@k from saved samples."""
+    from .evaluate import summarize
+
+    path = run_dir / "samples.jsonl" if run_dir.is_dir() else run_dir
+    if not path.exists():
+        raise MathlensError(f"{path}: no samples here")
+    _print_report(summarize(path, by), path.parent)
+
+
+@app.command(epilog="Example: mathlens serve --backend hf --model ./checkpoint --port 8000")
+@user_errors
+def serve(
+    model: Annotated[str, typer.Option(help="Checkpoint (tiny: ckpt.pt) or HF id or folder.")],
+    backend: Annotated[str, typer.Option(help="tiny or hf.")] = "tiny",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    name: Annotated[Optional[str], typer.Option(help="Model name clients use [the --model value].")] = None,
+) -> None:
+    """Serve a local model over an OpenAI-compatible /v1/completions API."""
+    from .backends import make_backend
+    from .serve import make_server
+
+    server = make_server(make_backend(backend, model), name or model, host, port)
+    out_console.print(f"serving {model} at http://{host}:{server.server_port}/v1 (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _print_report(metrics: dict, where: Path) -> None:
+    columns = sorted({k for m in metrics.values() for k in m if k not in ("problems", "k")}, key=lambda c: (c[:3], c))
+    table = Table(title=f"{where}")
+    for column in ["benchmark", "problems", *columns]:
+        table.add_column(column, justify="left" if column == "benchmark" else "right")
+    for name, m in metrics.items():
+        table.add_row(name, str(m["problems"]), *(_pct(m.get(c)) for c in columns))
+    out_console.print(table)
+
+
 sandbox_app = typer.Typer(
     help="Run Python safely: the sandbox that TIR decoding uses.",
     epilog="Example: mathlens sandbox run solution.py",

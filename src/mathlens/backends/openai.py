@@ -1,0 +1,76 @@
+"""Any OpenAI-compatible server (vLLM, SGLang, ``mathlens serve``, …) over ``/v1/completions``.
+
+Requests go out concurrently (at most ``concurrency`` at a time); a 429, a 5xx, a timeout
+or a dropped connection is retried with exponential back-off before the run gives up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..errors import MathlensError
+from .base import Sampling
+
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class OpenAIBackend:
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str = "http://127.0.0.1:8000/v1",
+        api_key: str | None = None,
+        concurrency: int = 16,
+        retries: int = 5,
+        timeout: float = 600.0,
+        backoff: float = 0.5,
+    ) -> None:
+        self.model, self.url = model, base_url.rstrip("/") + "/completions"
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.concurrency, self.retries, self.timeout, self.backoff = concurrency, retries, timeout, backoff
+
+    def generate(self, prompts: list[str], sampling: Sampling) -> list[list[str]]:
+        return asyncio.run(self._generate_all(prompts, sampling))
+
+    async def _generate_all(self, prompts: list[str], sampling: Sampling) -> list[list[str]]:
+        import httpx
+
+        gate = asyncio.Semaphore(self.concurrency)
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            return await asyncio.gather(*(self._one(client, gate, p, sampling) for p in prompts))
+
+    async def _one(self, client, gate: asyncio.Semaphore, prompt: str, sampling: Sampling) -> list[str]:
+        import httpx
+
+        body = {
+            "model": self.model,
+            "prompt": prompt,
+            "n": sampling.n,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "max_tokens": sampling.max_tokens,
+            "stop": list(sampling.stop) or None,
+            "seed": sampling.seed,
+        }
+        problem = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                async with gate:
+                    response = await client.post(self.url, json=body, headers=self.headers)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code in RETRY_STATUS:
+                problem = f"HTTP {response.status_code}"
+                continue
+            if response.status_code != 200:
+                raise MathlensError(f"{self.url}: HTTP {response.status_code}: {response.text[:300]}")
+            choices = sorted(response.json()["choices"], key=lambda c: c.get("index", 0))
+            # The API leaves the stop string out; with one stop we know which it was (TIR's fence).
+            tail = sampling.stop[0] if len(sampling.stop) == 1 else ""
+            return [c["text"] + (tail if c.get("finish_reason") == "stop" and tail else "") for c in choices]
+        raise MathlensError(f"{self.url}: gave up after {self.retries + 1} tries ({problem})")

@@ -1,0 +1,179 @@
+"""``mathlens eval``: benchmarks × a backend × CoT or TIR → graded samples and metrics, resumably.
+
+Samples stream to ``samples.jsonl`` (one line per problem, flushed as each chunk of problems
+finishes); a run started again with the same ``--out`` skips the problems already there, so a
+killed run loses at most the chunk in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .backends import Sampling, make_backend
+from .errors import MathlensError
+from .formats.tir import OUTPUT_FENCE, sandbox_runner, solve_with_tools
+from .grading import equivalent, grade
+from .metrics import maj_at_k, pass_at_k
+from .problems import Problem, load_benchmark
+from .progress import progress_bar
+from .prompts import as_text, load_template
+
+
+@dataclass
+class EvalConfig:
+    backend: str = "hf"
+    model: str = ""
+    benchmark: str = "gsm8k"  # comma-separated names or .jsonl paths
+    data_dir: str | None = None
+    mode: str = "cot"  # cot | tir
+    prompt: str | None = None  # template name or YAML file [qwen25-math-cot / -tir by mode]
+    n: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 1024
+    max_tool_calls: int = 4
+    limit: int | None = None
+    seed: int = 0
+    chunk: int = 32  # problems per generate call (and per flush to samples.jsonl)
+    base_url: str = "http://127.0.0.1:8000/v1"
+    concurrency: int = 16
+    out: str = "runs/eval"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("cot", "tir"):
+            raise MathlensError(f"mode {self.mode!r}: choose cot or tir")
+        if not self.model:
+            raise MathlensError("--model is required")
+        if self.n < 1 or self.chunk < 1:
+            raise MathlensError("n and chunk must be >= 1")
+
+
+def _done(path: Path) -> set[tuple[str, str]]:
+    """(benchmark, id) of the problems already in ``samples.jsonl``; a torn last line is cut off."""
+    if not path.exists():
+        return set()
+    data = path.read_bytes()
+    keep = data[: data.rfind(b"\n") + 1]  # a kill mid-write leaves a partial last line
+    if len(keep) != len(data):
+        path.write_bytes(keep)
+    done = set()
+    for line in keep.decode().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            done.add((row["benchmark"], str(row["id"])))
+    return done
+
+
+def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
+    """Run (or finish) an evaluation; ``backend`` overrides the one ``cfg`` names (tests, notebooks)."""
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    template = load_template(cfg.prompt or f"qwen25-math-{cfg.mode}")
+    problems = [p for name in cfg.benchmark.split(",") for p in load_benchmark(name.strip(), cfg.data_dir, cfg.limit)]
+    samples_path = out / "samples.jsonl"
+    done = _done(samples_path)
+    todo = [p for p in problems if (p.source, p.id) not in done]
+    options = {"base_url": cfg.base_url, "concurrency": cfg.concurrency} if cfg.backend == "openai" else {}
+    backend = backend or make_backend(cfg.backend, cfg.model, **options)
+    tokenizer = getattr(backend, "tokenizer", None)
+    tokenizer = tokenizer if hasattr(tokenizer, "apply_chat_template") else None
+    sampling = Sampling(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, seed=cfg.seed)
+    random.seed(cfg.seed)
+    box = None
+    if cfg.mode == "tir":
+        from .sandbox import Sandbox
+
+        box = Sandbox(workers=min(8, os.cpu_count() or 1)).start()
+    correct = sum_samples = 0
+    try:
+        started = time.monotonic()
+        with progress_bar(progress) as bar, open(samples_path, "a") as sink:
+            task = bar.add_task("eval", total=len(problems), completed=len(problems) - len(todo), info="")
+            for start in range(0, len(todo), cfg.chunk):
+                chunk = todo[start : start + cfg.chunk]
+                prompts = [as_text(template.messages(p.question), tokenizer) for p in chunk]
+                rows = _solve(chunk, prompts, backend, sampling, cfg, box)
+                for row in rows:
+                    sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    correct += sum(s["correct"] for s in row["samples"])
+                    sum_samples += len(row["samples"])
+                sink.flush()
+                os.fsync(sink.fileno())
+                rate = (start + len(chunk)) / (time.monotonic() - started)
+                bar.update(task, advance=len(chunk), info=f"{rate:.2f} problems/s  acc {correct / sum_samples:.1%}")
+    finally:
+        if box is not None:
+            box.close()
+    metrics = summarize(samples_path)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    return metrics
+
+
+def _solve(chunk: list[Problem], prompts: list[str], backend, sampling: Sampling, cfg: EvalConfig, box) -> list[dict]:
+    if cfg.mode == "cot":
+        completions = backend.generate(prompts, sampling)
+        calls: list[list[list[dict]]] = [[[] for _ in c] for c in completions]
+    else:  # TIR: every sample its own tool loop; each round is one batched generate call
+        flat = [p for p in prompts for _ in range(cfg.n)]
+        one = Sampling(1, sampling.temperature, sampling.top_p, sampling.max_tokens, (OUTPUT_FENCE,), sampling.seed)
+        round_seed = iter(range(10**6))
+
+        def generate(texts: list[str]) -> list[str]:
+            seeded = Sampling(**{**asdict(one), "seed": one.seed + next(round_seed)})
+            return [c[0] for c in backend.generate(texts, seeded)]
+
+        solved = solve_with_tools(generate, flat, sandbox_runner(box), max_calls=cfg.max_tool_calls)
+        completions = [[s.completion for s in solved[i : i + cfg.n]] for i in range(0, len(solved), cfg.n)]
+        calls = [[s.calls for s in solved[i : i + cfg.n]] for i in range(0, len(solved), cfg.n)]
+    rows = []
+    for problem, texts, tool_calls in zip(chunk, completions, calls):
+        samples = []
+        for text, used in zip(texts, tool_calls):
+            verdict = grade(text, problem.answer)
+            sample = {"completion": text, "pred": verdict.pred, "correct": verdict.correct, "how": verdict.how}
+            if cfg.mode == "tir":
+                sample["tool_calls"] = used
+            samples.append(sample)
+        rows.append(
+            {
+                "benchmark": problem.source,
+                "id": problem.id,
+                "question": problem.question,
+                "gold": problem.answer,
+                "meta": problem.meta,
+                "samples": samples,
+            }
+        )
+    return rows
+
+
+def summarize(samples_path: str | Path, by: str | None = None) -> dict:
+    """Per benchmark (or benchmark/``meta[by]``, e.g. subject or level): problems, pass@1 (mean
+    over samples), pass@k and maj@k with k = the samples per problem."""
+    by_benchmark: dict[str, list[dict]] = {}
+    with open(samples_path) as f:
+        for line in f:
+            if line.strip():
+                row = json.loads(line)
+                key = row["benchmark"] if by is None else f"{row['benchmark']}/{row.get('meta', {}).get(by)}"
+                by_benchmark.setdefault(key, []).append(row)
+    summary = {}
+    for name, rows in by_benchmark.items():
+        k = min(len(r["samples"]) for r in rows)
+        pass1 = [sum(s["correct"] for s in r["samples"]) / len(r["samples"]) for r in rows]
+        passk = [pass_at_k(len(r["samples"]), sum(s["correct"] for s in r["samples"]), k) for r in rows]
+        majk = [equivalent(r["gold"], maj_at_k([s["pred"] for s in r["samples"]], k)) for r in rows]
+        summary[name] = {
+            "problems": len(rows),
+            "k": k,
+            "pass@1": sum(pass1) / len(rows),
+            f"pass@{k}": sum(passk) / len(rows),
+            f"maj@{k}": sum(majk) / len(rows),
+        }
+    return summary
