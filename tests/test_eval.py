@@ -49,7 +49,8 @@ def test_cot_eval_with_the_hf_backend_writes_samples_and_metrics(tiny_model, pro
     assert all(
         len(r["samples"]) == 2 and {"completion", "pred", "correct", "how"} <= set(r["samples"][0]) for r in rows
     )
-    assert set(metrics["mini"]) == {"problems", "k", "pass@1", "pass@2", "maj@2"} and metrics["mini"]["problems"] == 3
+    assert set(metrics["mini"]) == {"problems", "k", "pass@1", "pass@1_ci95", "pass@2", "maj@2"}
+    assert metrics["mini"]["problems"] == 3
     assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
 
 
@@ -175,7 +176,20 @@ def test_summarize_counts_majority_over_equivalent_answers(tmp_path):
         {"pred": "\\frac12", "correct": True},
     ]
     path.write_text(json.dumps(row) + "\n")
-    assert summarize(path)["b"] == pytest.approx({"problems": 1, "k": 3, "pass@1": 2 / 3, "pass@3": 1.0, "maj@3": 1.0})
+    summary = summarize(path)["b"]
+    assert summary.pop("pass@1_ci95") == pytest.approx([2 / 3, 2 / 3])
+    assert summary == pytest.approx({"problems": 1, "k": 3, "pass@1": 2 / 3, "pass@3": 1.0, "maj@3": 1.0})
+    for sample, reward in zip(row["samples"], [0.1, 0.9, 0.2]):
+        sample["reward"] = reward
+    path.write_text(json.dumps(row) + "\n")
+    assert summarize(path)["b"]["rm@3"] == 0.0  # the reward model picked "3"
+
+
+def test_bootstrap_interval_brackets_the_mean():
+    from mathlens.metrics import bootstrap_ci
+
+    lo, hi = bootstrap_ci([1, 0] * 50)
+    assert lo < 0.5 < hi and hi - lo < 0.3
 
 
 def test_the_eval_verb_runs_cot_and_tir_and_prints_the_table(tiny_model, problems, tmp_path):

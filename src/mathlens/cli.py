@@ -330,12 +330,17 @@ def serve(
 
 
 def _print_report(metrics: dict, where: Path) -> None:
-    columns = sorted({k for m in metrics.values() for k in m if k not in ("problems", "k")}, key=lambda c: (c[:3], c))
+    skip = ("problems", "k", "pass@1_ci95")
+    columns = sorted({k for m in metrics.values() for k in m if k not in skip}, key=lambda c: (c[:3] != "pas", c))
     table = Table(title=f"{where}")
     for column in ["benchmark", "problems", *columns]:
         table.add_column(column, justify="left" if column == "benchmark" else "right")
     for name, m in metrics.items():
-        table.add_row(name, str(m["problems"]), *(_pct(m.get(c)) for c in columns))
+        cells = [_pct(m.get(c)) for c in columns]
+        if "pass@1_ci95" in m and "pass@1" in columns:  # pass@1 with its 95% bootstrap interval
+            lo, hi = m["pass@1_ci95"]
+            cells[columns.index("pass@1")] += f" [{lo:.0%}, {hi:.0%}]"
+        table.add_row(name, str(m["problems"]), *cells)
     out_console.print(table)
 
 

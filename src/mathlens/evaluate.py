@@ -18,7 +18,7 @@ from .backends import Sampling, make_backend
 from .errors import MathlensError
 from .formats.tir import OUTPUT_FENCE, sandbox_runner, solve_with_tools
 from .grading import equivalent, grade
-from .metrics import maj_at_k, pass_at_k
+from .metrics import bootstrap_ci, maj_at_k, pass_at_k, rm_at_k
 from .problems import Problem, load_benchmark
 from .progress import progress_bar
 from .prompts import as_text, load_template
@@ -173,7 +173,11 @@ def summarize(samples_path: str | Path, by: str | None = None) -> dict:
             "problems": len(rows),
             "k": k,
             "pass@1": sum(pass1) / len(rows),
+            "pass@1_ci95": list(bootstrap_ci(pass1)),
             f"pass@{k}": sum(passk) / len(rows),
             f"maj@{k}": sum(majk) / len(rows),
         }
+        if all("reward" in s for r in rows for s in r["samples"]):  # scored by a reward model
+            best = [rm_at_k([s["pred"] for s in r["samples"]], [s["reward"] for s in r["samples"]], k) for r in rows]
+            summary[name][f"rm@{k}"] = sum(equivalent(r["gold"], p) for r, p in zip(rows, best)) / len(rows)
     return summary

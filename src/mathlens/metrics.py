@@ -85,3 +85,15 @@ def rm_at_k(preds: Sequence[str | None], rewards: Sequence[float], k: int) -> st
         if pred is not None and (best is None or reward > best[1]):
             best = (pred, reward)
     return None if best is None else best[0]
+
+
+def bootstrap_ci(values: Sequence[float], resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """A 95% percentile-bootstrap interval for the mean of per-problem scores."""
+    if not values:
+        return (float("nan"), float("nan"))
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    scores = np.asarray(values, dtype=float)
+    means = scores[rng.integers(0, len(scores), size=(resamples, len(scores)))].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
