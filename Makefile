@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU wheel of torch (pip finds it locally here; elsewhere from PyPI).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench sweep lengthgen clean
+.PHONY: demo test bench sweep lengthgen eval-demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ sweep: $(VENV)/.installed
 
 lengthgen: $(VENV)/.installed
 	$(BIN)/mathlens lengthgen --config configs/lengthgen.yaml
+
+# The evaluation harness end to end on a laptop: a word-problem set, a tiny CoT model, eval.
+eval-demo: $(VENV)/.installed
+	$(BIN)/mathlens words --out runs/words
+	$(BIN)/mathlens eval --backend tiny --model runs/words/ckpt.pt --benchmark runs/words/test.jsonl --prompt plain --max-tokens 40 -n 4 --temperature 0.7 --out runs/words/eval
 
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/train_speed.py

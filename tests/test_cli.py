@@ -64,7 +64,7 @@ def test_paper_folder_errors_are_clean(tmp_path):
     assert_user_error(run("lso", "--data", tmp_path / "nope", *TINY, "--out", tmp_path), "no such folder")
 
 
-@pytest.mark.parametrize("verb", ["lso", "sweep", "lengthgen", "export", "finetune", "sandbox run", "grade", "eval", "report", "serve"])
+@pytest.mark.parametrize("verb", ["lso", "sweep", "lengthgen", "export", "finetune", "sandbox run", "grade", "eval", "report", "serve", "words"])
 def test_every_verb_has_help_with_an_example(verb):
     result = run(*verb.split(), "--help")
     assert result.exit_code == 0

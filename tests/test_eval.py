@@ -204,3 +204,17 @@ def test_the_eval_verb_runs_cot_and_tir_and_prints_the_table(tiny_model, problem
         assert result.exit_code == 0, result.output
         assert "mini" in result.output and "pass@1" in result.output
         assert len((tmp_path / mode / "samples.jsonl").read_text().splitlines()) == 3
+
+
+def test_word_problems_train_a_tiny_model_that_the_tiny_backend_evaluates(tmp_path):
+    from mathlens.wordproblems import WordsConfig, train_word_model, word_problems
+
+    rows = word_problems(50, seed=1)
+    assert all(str(eval(r["solution"].split(" = ")[0].replace("\\boxed", ""))) == r["answer"] for r in rows)
+    ckpt = train_word_model(WordsConfig(str(tmp_path), n_train=64, n_test=4, steps=3, n_layer=1, n_embd=32), False)
+    cfg = EvalConfig(
+        backend="tiny", model=str(ckpt), benchmark=str(tmp_path / "test.jsonl"), prompt="plain", n=2,
+        temperature=0.8, max_tokens=8, out=str(tmp_path / "eval"),
+    )  # fmt: skip
+    metrics = run_eval(cfg, progress=False)
+    assert metrics["test"]["problems"] == 4 and metrics["test"]["k"] == 2

@@ -291,6 +291,26 @@ def eval_(
     _print_report(run_eval(cfg, progress=not quiet), out)
 
 
+@app.command(epilog="Example: mathlens words --out runs/words --steps 1500")
+@user_errors
+def words(
+    out: Annotated[Path, typer.Option(help="Folder for train.jsonl, test.jsonl and ckpt.pt.")] = Path("runs/words"),
+    n_train: Annotated[int, typer.Option(help="Training problems.")] = 4000,
+    n_test: Annotated[int, typer.Option(help="Test problems (the benchmark for `eval`).")] = 200,
+    steps: Annotated[int, typer.Option(help="Training steps.")] = 1500,
+    seed: Annotated[int, typer.Option(help="Seed of problems and model.")] = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Make a word-arithmetic set and train a tiny CoT model on it, to try `eval --backend tiny`."""
+    from .wordproblems import WordsConfig, train_word_model
+
+    ckpt = train_word_model(WordsConfig(str(out), n_train, n_test, steps, seed=seed), progress=not quiet)
+    out_console.print(
+        f"model {ckpt}; evaluate it with:\n  mathlens eval --backend tiny --model {ckpt} "
+        f"--benchmark {out / 'test.jsonl'} --prompt plain --max-tokens 40 --out {out / 'eval'}"
+    )
+
+
 @app.command(epilog="Example: mathlens report runs/eval --by subject")
 @user_errors
 def report(
