@@ -53,3 +53,19 @@ def test_later_calls_see_the_state_of_earlier_ones(run):
     model = lambda texts: [second if "40" in t else first for t in texts]
     (s,) = solve_with_tools(model, ["q"], run, max_calls=2)
     assert [c["output"] for c in s.calls] == ["40", "42"]
+
+
+@pytest.mark.parametrize("groups", [1, 2, 3])
+def test_groups_take_turns_and_give_the_same_samples(run, groups):
+    """Splitting the batch so one group decodes while another's code runs changes no sample."""
+    first = "```python\nx = 40\nprint(x)\n```\n```output\n"
+    second = "```python\nprint(x + 2)\n```\n```output\n"
+    calls = []
+
+    def model(texts):
+        calls.append(len(texts))
+        return [second if "40" in t else first for t in texts]
+
+    solved = solve_with_tools(model, [f"q{i}" for i in range(5)], run, max_calls=2, groups=groups)
+    assert all([c["output"] for c in s.calls] == ["40", "42"] for s in solved)
+    assert sum(calls) == 15 and len(calls) == 3 * groups  # 3 rounds for each group

@@ -128,7 +128,8 @@ def _solve(chunk: list[Problem], prompts: list[str], backend, sampling: Sampling
             seeded = Sampling(**{**asdict(one), "seed": one.seed + next(round_seed)})
             return [c[0] for c in backend.generate(texts, seeded)]
 
-        solved = solve_with_tools(generate, flat, sandbox_runner(box), max_calls=cfg.max_tool_calls)
+        # Two groups take turns, so one decodes while the other's code runs in the sandbox.
+        solved = solve_with_tools(generate, flat, sandbox_runner(box), max_calls=cfg.max_tool_calls, groups=2)
         completions = [[s.completion for s in solved[i : i + cfg.n]] for i in range(0, len(solved), cfg.n)]
         calls = [[s.calls for s in solved[i : i + cfg.n]] for i in range(0, len(solved), cfg.n)]
     rows = []

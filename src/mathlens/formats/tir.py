@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..sandbox import Sandbox
@@ -76,33 +77,53 @@ def solve_with_tools(
     prompts: Sequence[str],
     run: RunCells,
     max_calls: int = 2,
+    groups: int = 1,
 ) -> list[ToolSample]:
     """Decode, run the code each sample asks for, feed the output back, decode on.
 
-    ``generate`` maps texts to continuations (one batched call per round); ``run`` executes one
-    round's code at once (``sandbox_runner``), each sample's earlier code blocks replayed
-    first, so a solution's cells share state as in a notebook. A continuation that reaches
-    the output fence is cut there; whatever the model would have made up as the output is
-    replaced by the real one.
+    ``generate`` maps texts to continuations (one batched call per group and round); ``run``
+    executes a group's code at once (``sandbox_runner``), each sample's earlier code blocks
+    replayed first, so a solution's cells share state as in a notebook. A continuation that
+    reaches the output fence is cut there; whatever the model would have made up as the
+    output is replaced by the real one.
+
+    With ``groups`` > 1 the samples are split into groups that take turns: while one group's
+    code runs in the sandbox (on a background thread), the next group decodes.
     """
     samples = [ToolSample(p) for p in prompts]
-    active = list(range(len(samples)))
-    for round_ in range(max_calls + 1):
-        if not active:
-            break
-        outs = generate([samples[i].prompt + samples[i].completion for i in active])
-        waiting = []
-        for i, out in zip(active, outs):
-            cut = out.find(OUTPUT_FENCE)
-            code = last_code_block(samples[i].completion + out[:cut]) if cut >= 0 else None
-            if code is not None and round_ < max_calls:
-                samples[i].completion += out[: cut + len(OUTPUT_FENCE)]
-                waiting.append((i, code))
-            else:
-                samples[i].completion += out
-        outputs = run([[c["code"] for c in samples[i].calls] + [code] for i, code in waiting]) if waiting else []
-        for (i, code), output in zip(waiting, outputs):
-            samples[i].completion += f"{output}\n```\n"
-            samples[i].calls.append({"code": code, "output": output})
-        active = [i for i, _ in waiting]
+    parts = [list(range(g, len(samples), max(groups, 1))) for g in range(max(groups, 1))]
+    rounds = [0] * len(parts)
+    pending: list[tuple[Future, list[tuple[int, str]]] | None] = [None] * len(parts)
+    with ThreadPoolExecutor(max_workers=1) as tools:
+        while any(parts) or any(pending):
+            for g in range(len(parts)):
+                if pending[g] is not None:  # this group's tool calls: wait, feed the outputs back
+                    future, waiting = pending[g]
+                    for (i, code), output in zip(waiting, future.result()):
+                        samples[i].completion += f"{output}\n```\n"
+                        samples[i].calls.append({"code": code, "output": output})
+                    parts[g], pending[g] = [i for i, _ in waiting], None
+                if not parts[g]:
+                    continue
+                waiting = _decode_round(samples, parts[g], generate, final=rounds[g] >= max_calls)
+                rounds[g] += 1
+                parts[g] = []
+                if waiting:
+                    cells = [[c["code"] for c in samples[i].calls] + [code] for i, code in waiting]
+                    pending[g] = (tools.submit(run, cells), waiting)
     return samples
+
+
+def _decode_round(samples: list[ToolSample], active: list[int], generate, final: bool) -> list[tuple[int, str]]:
+    """One batched decode of ``active`` samples; those that stop at the output fence, with their code."""
+    outs = generate([samples[i].prompt + samples[i].completion for i in active])
+    waiting = []
+    for i, out in zip(active, outs):
+        cut = out.find(OUTPUT_FENCE)
+        code = last_code_block(samples[i].completion + out[:cut]) if cut >= 0 else None
+        if code is not None and not final:
+            samples[i].completion += out[: cut + len(OUTPUT_FENCE)]
+            waiting.append((i, code))
+        else:
+            samples[i].completion += out
+    return waiting
