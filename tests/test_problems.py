@@ -101,3 +101,19 @@ def test_bad_input_names_the_file_line_and_field(tmp_path):
         load_benchmark("gsm9k")
     with pytest.raises(MathlensError, match="cannot read"):
         load_benchmark("gsm8k", tmp_path / "nowhere")
+
+
+def test_hub_names_go_through_datasets_load_dataset(tmp_path):
+    """A dataset folder the test writes, loaded as `hf:…/gsm8k@test`: the GSM8K loader reads it."""
+    pytest.importorskip("datasets")
+    folder = tmp_path / "gsm8k"
+    folder.mkdir()
+    rows = [{"question": "2+2?", "answer": "Two and two.\n#### 4"}, {"question": "1,000+1?", "answer": "#### 1,001"}]
+    (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    problems = load_benchmark(f"hf:{folder}@test")
+    assert [(p.question, p.answer, p.source) for p in problems] == [
+        ("2+2?", "4", "gsm8k"),
+        ("1,000+1?", "1001", "gsm8k"),
+    ]
+    with pytest.raises(MathlensError, match="cannot load"):
+        load_benchmark(f"hf:{tmp_path / 'missing'}")

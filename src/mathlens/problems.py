@@ -137,8 +137,39 @@ def benchmarks_dir(data_dir: str | Path | None = None) -> Path:
     return Path(shared) / "benchmarks" if shared else Path("../shared/data/benchmarks")
 
 
+def _hub_rows(spec: str) -> tuple[list[dict], Callable[[dict], tuple[str, str, dict]], str]:
+    """``hf:REPO_OR_DIR[:CONFIG][@SPLIT]`` through ``datasets.load_dataset`` (the ``hub`` extra).
+
+    The rows are read with the loader of the benchmark the repository is named after
+    (``openai/gsm8k`` → the GSM8K loader), else as plain question/answer rows.
+    """
+    try:
+        import datasets
+    except ImportError:
+        raise MathlensError("hf: benchmarks need datasets: pip install 'mathlens[hub]'") from None
+    body, _, split = spec[3:].partition("@")
+    repo, _, config = body.partition(":")
+    try:
+        rows = datasets.load_dataset(repo, config or None, split=split or "test")
+    except Exception as exc:  # noqa: BLE001 - datasets raises many kinds; the user needs the message
+        raise MathlensError(f"{spec}: cannot load ({type(exc).__name__}: {exc})") from None
+    base = Path(repo.rstrip("/")).name.lower()
+    loader = next((f for key, f in LOADERS.items() if key == base or key.startswith(base)), _plain)
+    return [dict(r) for r in rows], loader, base
+
+
 def load_benchmark(name: str, data_dir: str | Path | None = None, limit: int | None = None) -> list[Problem]:
-    """A benchmark by name (``gsm8k``, …) from ``data_dir``, or any JSONL file by path."""
+    """A benchmark by name (``gsm8k``, …) from ``data_dir``, a JSONL file by path, or ``hf:REPO``."""
+    if name.startswith("hf:"):
+        rows, loader, source = _hub_rows(name)
+        problems = []
+        for i, row in enumerate(rows[:limit] if limit is not None else rows):
+            try:
+                question, answer, meta = loader(row)
+            except (KeyError, IndexError, ValueError, TypeError) as exc:
+                raise MathlensError(f"{name} row {i}: missing or bad field {exc}") from None
+            problems.append(Problem(str(row.get("id", row.get("idx", i))), question, answer, source, meta))
+        return problems
     if name in LOADERS:
         path, loader = benchmarks_dir(data_dir) / name / "test.jsonl", LOADERS[name]
     elif name.endswith(".jsonl") or Path(name).is_file():
