@@ -218,3 +218,38 @@ def test_word_problems_train_a_tiny_model_that_the_tiny_backend_evaluates(tmp_pa
     )  # fmt: skip
     metrics = run_eval(cfg, progress=False)
     assert metrics["test"]["problems"] == 4 and metrics["test"]["k"] == 2
+
+
+def test_killing_eval_mid_run_and_rerunning_gives_the_same_metrics(tiny_model, tmp_path, hf_backend):
+    """A real `mathlens eval` process is killed once samples start to land, then run again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    bench = tmp_path / "twelve.jsonl"
+    bench.write_text("".join(json.dumps({"question": f"What is {i} + {i}?", "answer": 2 * i}) + "\n" for i in range(12)))
+    args = ["--backend", "hf", "--model", str(tiny_model), "--benchmark", str(bench), "--max-tokens", "40"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mathlens.cli", "eval", *args, "--chunk", "2", "--quiet", "--out", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    samples = killed / "samples.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if samples.exists() and samples.read_text().count("\n") >= 1:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    proc.wait()
+    partial = samples.read_text().count("\n")
+    assert 1 <= partial < 12, f"{partial} lines: the run was not caught in the middle"
+    cfg = EvalConfig(backend="hf", model=str(tiny_model), benchmark=str(bench), max_tokens=40, out=str(killed))
+    resumed = run_eval(cfg, progress=False, backend=hf_backend)
+    whole = run_eval(EvalConfig(**{**cfg.__dict__, "out": str(tmp_path / "whole")}), progress=False, backend=hf_backend)
+    assert resumed == whole
+    ids = [json.loads(line)["id"] for line in samples.read_text().splitlines()]
+    assert sorted(ids, key=int) == [str(i) for i in range(12)]  # none lost, none twice

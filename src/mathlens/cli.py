@@ -278,6 +278,7 @@ def eval_(
     max_tool_calls: Annotated[int, typer.Option(help="TIR: tool calls per sample.")] = 4,
     limit: Annotated[Optional[int], typer.Option(help="First N problems of each benchmark.")] = None,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    chunk: Annotated[int, typer.Option(help="Problems per generate call and per write to samples.jsonl.")] = 32,
     base_url: Annotated[str, typer.Option(help="openai backend: the server's /v1 address.")] = "http://127.0.0.1:8000/v1",
     concurrency: Annotated[int, typer.Option(help="openai backend: requests in flight.")] = 16,
     out: Annotated[Path, typer.Option(help="Run folder: samples.jsonl, metrics.json; rerun to resume.")] = Path("runs/eval"),

@@ -11,10 +11,16 @@ from __future__ import annotations
 import math
 import re
 import threading
+from fractions import Fraction
+from functools import lru_cache
 
 _LETTER = re.compile(r"^\(?([A-Ea-e])\)?[.:)]?(?:\s.*)?$", re.DOTALL)
 _NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?[\d,]*\.?\d+(?:[eE][-+]?\d+)?)\s*(?:%|\\%|[a-zA-Z\s()]*)$")
 _TIMES_TEN = re.compile(r"\s*\\times\s*10\^\{?([-+]?\d+)\}?")
+_RATIONAL = re.compile(
+    r"^(?P<sign>[-+]?)(?:\\frac\{(?P<num>\d+)\}\{(?P<den>\d+)\}|"
+    r"(?P<plain>\d[\d,]*(?:\.\d+)?|\.\d+)(?:/(?P<over>\d+))?)$"
+)
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
 _SPACES = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad|~")  # not the "\\" of a matrix row
 _DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°")
@@ -65,24 +71,59 @@ def equivalent(a: str | None, b: str | None, timeout: int = 5) -> bool:
     letters = choice_letter(na), choice_letter(nb)
     if letters[0] and letters[1] and len(na) <= 3 and len(nb) <= 3:
         return letters[0] == letters[1]
+    p, q = as_rational(na), as_rational(nb)  # the fast path: most golds are plain numbers
+    if p is not None and q is not None:
+        return p == q
     x, y = as_number(na), as_number(nb)
     if x is not None and y is not None:
-        return math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9)
+        return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
     return _math_verify(na, nb, timeout)
 
 
+def as_rational(answer: str) -> Fraction | None:
+    """An exact value for integers, decimals, ``a/b`` and ``\\frac{a}{b}`` (after ``normalize``)."""
+    m = _RATIONAL.match(answer)
+    if not m:
+        return None
+    sign = -1 if m.group("sign") == "-" else 1
+    if m.group("num") is not None:
+        return sign * Fraction(int(m.group("num")), int(m.group("den"))) if int(m.group("den")) else None
+    digits = m.group("plain").replace(",", "")
+    if "," in m.group("plain") and not re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", m.group("plain")):
+        return None
+    value = Fraction(digits)
+    if m.group("over") is not None:
+        return sign * value / int(m.group("over")) if int(m.group("over")) else None
+    return sign * value
+
+
+# Caches: a gold answer is compared with every sample of its problem, and samples repeat
+# (that is what maj@k counts), so parses and verdicts are worth keeping.
+@lru_cache(maxsize=1 << 16)
 def _math_verify(gold: str, pred: str, timeout: int) -> bool:
     try:
-        from math_verify import parse, verify
+        from math_verify import verify
     except ImportError:  # a core dependency; without it only the checks above run
         return False
-    # math-verify's time limits use SIGALRM, which exists only in the main thread.
-    limit = timeout if threading.current_thread() is threading.main_thread() else None
+    gold_parsed, pred_parsed = _parse(gold, timeout), _parse(pred, timeout)
+    if not gold_parsed or not pred_parsed:
+        return False
     try:
-        gold_parsed = parse(f"${gold}$", parsing_timeout=limit)
-        pred_parsed = parse(f"${pred}$", parsing_timeout=limit)
-        if not gold_parsed or not pred_parsed:
-            return False
-        return bool(verify(gold_parsed, pred_parsed, timeout_seconds=limit))
+        return bool(verify(gold_parsed, pred_parsed, timeout_seconds=_limit(timeout)))
     except Exception:  # noqa: BLE001 - a verdict must never crash a run
         return False
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse(text: str, timeout: int) -> list:
+    from math_verify import parse
+
+    try:
+        return parse(f"${text}$", parsing_timeout=_limit(timeout))
+    except Exception:  # noqa: BLE001 - unreadable is simply not equivalent
+        return []
+
+
+def _limit(timeout: int) -> int | None:
+    """math-verify's time limits use SIGALRM, which exists only in the main thread."""
+    return timeout if threading.current_thread() is threading.main_thread() else None
