@@ -41,6 +41,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/train_speed.py
 	$(BIN)/python benchmarks/decode_speed.py
 	$(BIN)/python benchmarks/sandbox_speed.py
+	$(BIN)/python benchmarks/grade_speed.py
 
 clean:
 	rm -rf $(VENV) runs
