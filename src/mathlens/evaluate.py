@@ -7,11 +7,12 @@ killed run loses at most the chunk in flight.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .backends import Sampling, make_backend
@@ -121,12 +122,11 @@ def _solve(chunk: list[Problem], prompts: list[str], backend, sampling: Sampling
         calls: list[list[list[dict]]] = [[[] for _ in c] for c in completions]
     else:  # TIR: every sample its own tool loop; each round is one batched generate call
         flat = [p for p in prompts for _ in range(cfg.n)]
-        one = Sampling(1, sampling.temperature, sampling.top_p, sampling.max_tokens, (OUTPUT_FENCE,), sampling.seed)
-        round_seed = iter(range(10**6))
+        one = replace(sampling, n=1, stop=(OUTPUT_FENCE,))
+        round_seed = itertools.count(sampling.seed)  # each generate call its own seed
 
         def generate(texts: list[str]) -> list[str]:
-            seeded = Sampling(**{**asdict(one), "seed": one.seed + next(round_seed)})
-            return [c[0] for c in backend.generate(texts, seeded)]
+            return [c[0] for c in backend.generate(texts, replace(one, seed=next(round_seed)))]
 
         # Two groups take turns, so one decodes while the other's code runs in the sandbox.
         solved = solve_with_tools(generate, flat, sandbox_runner(box), max_calls=cfg.max_tool_calls, groups=2)

@@ -45,23 +45,37 @@ def prompt_text(tokenizer: Any, user: str) -> str:
     return user
 
 
+def generate_batched(model: Any, tokenizer: Any, texts: list[str], sampling: Any, batch_size: int) -> list[list[str]]:
+    """``sampling.n`` continuations per text (``backends.Sampling``), each cut after its first stop string."""
+    import torch
+
+    from .backends.base import cut_at_stop
+
+    torch.manual_seed(sampling.seed)
+    out: list[list[str]] = []
+    for i in range(0, len(texts), batch_size):
+        batch = tokenizer(texts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(
+            model.device
+        )
+        options: dict[str, Any] = {"max_new_tokens": sampling.max_tokens, "pad_token_id": tokenizer.pad_token_id}
+        if sampling.temperature > 0:
+            options |= {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}
+        else:
+            options |= {"do_sample": False}
+        with torch.inference_mode():
+            ids = model.generate(**batch, num_return_sequences=sampling.n, **options)
+        decoded = tokenizer.batch_decode(ids[:, batch["input_ids"].size(1) :], skip_special_tokens=True)
+        # The stop is kept: TIR reads its output fence.
+        decoded = [cut_at_stop(t, sampling.stop, keep=True) for t in decoded]
+        out += [decoded[j : j + sampling.n] for j in range(0, len(decoded), sampling.n)]
+    return out
+
+
 def greedy_generator(
     model: Any, tokenizer: Any, max_new_tokens: int, batch_size: int = 16
 ) -> Callable[[list[str]], list[str]]:
     """A ``texts → continuations`` function (what TIR's tool loop and the evaluations call)."""
-    import torch
+    from .backends.base import Sampling
 
-    def generate(texts: list[str]) -> list[str]:
-        out = []
-        for i in range(0, len(texts), batch_size):
-            batch = tokenizer(
-                texts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False
-            ).to(model.device)
-            with torch.inference_mode():
-                ids = model.generate(
-                    **batch, do_sample=False, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id
-                )
-            out += tokenizer.batch_decode(ids[:, batch["input_ids"].size(1) :], skip_special_tokens=True)
-        return out
-
-    return generate
+    greedy = Sampling(max_tokens=max_new_tokens)
+    return lambda texts: [c[0] for c in generate_batched(model, tokenizer, texts, greedy, batch_size)]

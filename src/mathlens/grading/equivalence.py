@@ -46,12 +46,17 @@ def as_number(answer: str) -> float | None:
     if not m:
         return None
     digits = m.group(1)
-    if "," in digits and not re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", digits):
-        return None  # "1,2" is a pair, not one thousand two hundred
+    if not _thousands_ok(digits):
+        return None
     try:
         return float(digits.replace(",", ""))
     except ValueError:
         return None
+
+
+def _thousands_ok(digits: str) -> bool:
+    """Commas only as thousands separators: "1,2" is a pair, not one thousand two hundred."""
+    return "," not in digits or re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", digits) is not None
 
 
 def choice_letter(answer: str) -> str | None:
@@ -89,7 +94,7 @@ def as_rational(answer: str) -> Fraction | None:
     if m.group("num") is not None:
         return sign * Fraction(int(m.group("num")), int(m.group("den"))) if int(m.group("den")) else None
     digits = m.group("plain").replace(",", "")
-    if "," in m.group("plain") and not re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", m.group("plain")):
+    if not _thousands_ok(m.group("plain")):
         return None
     value = Fraction(digits)
     if m.group("over") is not None:
