@@ -14,6 +14,8 @@ import threading
 from fractions import Fraction
 from functools import lru_cache
 
+from .refute import surely_different
+
 _LETTER = re.compile(r"^\(?([A-Ea-e])\)?[.:)]?(?:\s.*)?$", re.DOTALL)
 _NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?[\d,]*\.?\d+(?:[eE][-+]?\d+)?)\s*(?:%|\\%|[a-zA-Z\s()]*)$")
 _TIMES_TEN = re.compile(r"\s*\\times\s*10\^\{?([-+]?\d+)\}?")
@@ -78,6 +80,8 @@ def equivalent(a: str | None, b: str | None, timeout: int = 5) -> bool:
         return letters[0] == letters[1]
     p, q = as_rational(na), as_rational(nb)  # the fast path: most golds are plain numbers
     if p is not None and q is not None:
+        if "." in na + nb:  # as math-verify: a decimal matches to 6 places (0.333333 = 1/3)
+            return round(p, 6) == round(q, 6)
         return p == q
     x, y = as_number(na), as_number(nb)
     if x is not None and y is not None:
@@ -113,9 +117,21 @@ def _math_verify(gold: str, pred: str, timeout: int) -> bool:
     gold_parsed, pred_parsed = _parse(gold, timeout), _parse(pred, timeout)
     if not gold_parsed or not pred_parsed:
         return False
+    if "%" not in gold + pred and _refuted(gold_parsed, pred_parsed, timeout):  # "9%" = 9 in math-verify
+        return False
     try:
         return bool(verify(gold_parsed, pred_parsed, timeout_seconds=_limit(timeout)))
     except Exception:  # noqa: BLE001 - a verdict must never crash a run
+        return False
+
+
+def _refuted(gold_parsed: list, pred_parsed: list, timeout: int) -> bool:
+    from math_verify.errors import TimeoutException
+    from math_verify.utils import timeout as time_limit
+
+    try:
+        return time_limit(_limit(timeout))(surely_different)(gold_parsed, pred_parsed)
+    except (Exception, TimeoutException):  # noqa: BLE001 - undecided: math-verify decides
         return False
 
 
