@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from mathlens.backends import Sampling, cut_at_stop
+from mathlens.backends import Conversation, Sampling, cut_at_stop
 from mathlens.backends.openai import OpenAIBackend
 from mathlens.errors import MathlensError
 from mathlens.evaluate import EvalConfig, run_eval, summarize
-from mathlens.prompts import TEMPLATES, load_template
+from mathlens.prompts import TEMPLATES, as_text, load_template
 from mathlens.serve import make_server
 
 pytest.importorskip("transformers")
@@ -21,7 +22,10 @@ pytest.importorskip("transformers")
 @pytest.fixture(scope="module")
 def problems(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "mini.jsonl"
-    rows = [{"question": f"What is {a} + {b}?", "answer": a + b} for a, b in [(2, 3), (10, 7), (4, 4)]]
+    rows = [
+        {"question": f"What is {a} + {b}?", "answer": a + b, "subject": subject}
+        for a, b, subject in [(2, 3, "small"), (10, 7, "large"), (4, 4, "small")]
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
 
@@ -52,6 +56,9 @@ def test_cot_eval_with_the_hf_backend_writes_samples_and_metrics(tiny_model, pro
     assert set(metrics["mini"]) == {"problems", "k", "pass@1", "pass@1_ci95", "pass@2", "maj@2"}
     assert metrics["mini"]["problems"] == 3
     assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
+    by_subject = json.loads((tmp_path / "metrics_by_subject.json").read_text())
+    assert {k: v["problems"] for k, v in by_subject.items()} == {"mini/small": 2, "mini/large": 1}
+    assert not (tmp_path / "metrics_by_level.json").exists()  # no problem has a level
 
 
 def test_a_killed_run_resumes_without_repeating_or_losing_problems(tiny_model, problems, tmp_path, hf_backend):
@@ -91,18 +98,56 @@ def test_tir_eval_runs_the_code_in_the_sandbox_and_records_the_calls(problems, t
     assert sample["correct"] and sample["pred"] == "5" and metrics["mini"]["pass@1"] == 1.0
 
 
-def test_the_openai_backend_round_trips_through_mathlens_serve(hf_backend):
-    server = make_server(hf_backend, "tiny", port=0)
+@contextmanager
+def serving(backend):
+    """``mathlens serve`` over ``backend`` on a free port of 127.0.0.1; yields its /v1 address."""
+    server = make_server(backend, "tiny", port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        client = OpenAIBackend("tiny", base_url=f"http://127.0.0.1:{server.server_port}/v1", concurrency=2)
+        yield f"http://127.0.0.1:{server.server_port}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_openai_backend_round_trips_through_mathlens_serve(hf_backend):
+    with serving(hf_backend) as url:
+        client = OpenAIBackend("tiny", base_url=url, concurrency=2)
         prompts = ["What is 2 + 3?", "Say 7.", "1+1="]
         greedy = Sampling(n=1, temperature=0.0, max_tokens=8)
         assert client.generate(prompts, greedy) == hf_backend.generate(prompts, greedy)
         assert [len(c) for c in client.generate(prompts, Sampling(n=3, temperature=1.0, max_tokens=4))] == [3, 3, 3]
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def test_the_chat_api_sends_messages_and_the_server_renders_them(hf_backend):
+    messages = ({"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2 + 3?"})
+    greedy = Sampling(n=1, temperature=0.0, max_tokens=8)
+    with serving(hf_backend) as url:
+        chat = OpenAIBackend("tiny", base_url=url, api="chat")
+        assert chat.generate([Conversation(messages)], greedy) == hf_backend.generate([as_text(list(messages))], greedy)
+        # continuing an assistant reply: the server renders the turns, then the reply so far
+        continued = chat.generate([Conversation(messages, reply="The sum")], greedy)
+        assert continued == hf_backend.generate([as_text(list(messages)) + "The sum"], greedy)
+        with pytest.raises(MathlensError, match="api='chat'"):
+            OpenAIBackend("tiny", base_url=url).generate([Conversation(messages)], greedy)
+
+
+def test_tir_eval_over_the_chat_api_continues_the_reply_after_each_tool_output(problems, tmp_path):
+    with serving(FixedCodeBackend()) as url:
+        cfg = EvalConfig(
+            backend="openai",
+            model="tiny",
+            base_url=url,
+            api="chat",
+            benchmark=str(problems),
+            mode="tir",
+            limit=2,
+            out=str(tmp_path),
+        )
+        metrics = run_eval(cfg, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert [r["samples"][0]["tool_calls"] for r in rows] == [[{"code": "print(2 + 3)\n", "output": "5"}]] * 2
+    assert [r["samples"][0]["pred"] for r in rows] == ["5", "5"] and metrics["mini"]["pass@1"] == 0.5
 
 
 def flaky_server(failures: int, status: int):
@@ -229,7 +274,9 @@ def test_killing_eval_mid_run_and_rerunning_gives_the_same_metrics(tiny_model, t
     import time
 
     bench = tmp_path / "twelve.jsonl"
-    bench.write_text("".join(json.dumps({"question": f"What is {i} + {i}?", "answer": 2 * i}) + "\n" for i in range(12)))
+    bench.write_text(
+        "".join(json.dumps({"question": f"What is {i} + {i}?", "answer": 2 * i}) + "\n" for i in range(12))
+    )
     args = ["--backend", "hf", "--model", str(tiny_model), "--benchmark", str(bench), "--max-tokens", "40"]
     killed = tmp_path / "killed"
     proc = subprocess.Popen(

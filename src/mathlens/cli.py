@@ -281,7 +281,8 @@ def eval_(
     chunk: Annotated[int, typer.Option(help="Problems per generate call and per write to samples.jsonl.")] = 32,
     base_url: Annotated[str, typer.Option(help="openai backend: the server's /v1 address.")] = "http://127.0.0.1:8000/v1",
     concurrency: Annotated[int, typer.Option(help="openai backend: requests in flight.")] = 16,
-    out: Annotated[Path, typer.Option(help="Run folder: samples.jsonl, metrics.json; rerun to resume.")] = Path("runs/eval"),
+    api: Annotated[str, typer.Option(help="openai backend: completions (prompt rendered here) or chat (the server's chat template).")] = "completions",
+    out: Annotated[Path, typer.Option(help="Run folder: samples.jsonl, metrics.json, metrics_by_subject/level.json; rerun to resume.")] = Path("runs/eval"),
     quiet: Quiet = False,
 ) -> None:
     """Evaluate a model on math benchmarks (CoT or TIR), resumably; prints the metrics table."""
@@ -336,7 +337,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     name: Annotated[Optional[str], typer.Option(help="Model name clients use [the --model value].")] = None,
 ) -> None:
-    """Serve a local model over an OpenAI-compatible /v1/completions API."""
+    """Serve a local model over an OpenAI-compatible API (/v1/completions, /v1/chat/completions)."""
     from .backends import make_backend
     from .serve import make_server
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .backends import Sampling, make_backend
+from .backends import Conversation, Prompt, Sampling, make_backend
 from .errors import MathlensError
 from .formats.tir import OUTPUT_FENCE, sandbox_runner, solve_with_tools
 from .grading import equivalent, grade
@@ -43,6 +43,7 @@ class EvalConfig:
     chunk: int = 32  # problems per generate call (and per flush to samples.jsonl)
     base_url: str = "http://127.0.0.1:8000/v1"
     concurrency: int = 16
+    api: str = "completions"  # openai backend: completions (text prompts) or chat (messages)
     out: str = "runs/eval"
 
     def __post_init__(self) -> None:
@@ -50,6 +51,8 @@ class EvalConfig:
             raise MathlensError(f"mode {self.mode!r}: choose cot or tir")
         if not self.model:
             raise MathlensError("--model is required")
+        if self.api not in ("completions", "chat"):
+            raise MathlensError(f"api {self.api!r}: choose completions or chat")
         if self.n < 1 or self.chunk < 1:
             raise MathlensError("n and chunk must be >= 1")
 
@@ -80,7 +83,9 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     samples_path = out / "samples.jsonl"
     done = _done(samples_path)
     todo = [p for p in problems if (p.source, p.id) not in done]
-    options = {"base_url": cfg.base_url, "concurrency": cfg.concurrency} if cfg.backend == "openai" else {}
+    options = (
+        {"base_url": cfg.base_url, "concurrency": cfg.concurrency, "api": cfg.api} if cfg.backend == "openai" else {}
+    )
     backend = backend or make_backend(cfg.backend, cfg.model, **options)
     tokenizer = getattr(backend, "tokenizer", None)
     tokenizer = tokenizer if hasattr(tokenizer, "apply_chat_template") else None
@@ -98,7 +103,7 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
             task = bar.add_task("eval", total=len(problems), completed=len(problems) - len(todo), info="")
             for start in range(0, len(todo), cfg.chunk):
                 chunk = todo[start : start + cfg.chunk]
-                prompts = [as_text(template.messages(p.question), tokenizer) for p in chunk]
+                prompts = [_prompt(template.messages(p.question), backend, tokenizer) for p in chunk]
                 rows = _solve(chunk, prompts, backend, sampling, cfg, box)
                 for row in rows:
                     sink.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -113,10 +118,22 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
             box.close()
     metrics = summarize(samples_path)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    for field in BREAKDOWNS:  # per subject and per level, where the benchmarks say them
+        if any(field in p.meta for p in problems):
+            (out / f"metrics_by_{field}.json").write_text(json.dumps(summarize(samples_path, field), indent=1))
     return metrics
 
 
-def _solve(chunk: list[Problem], prompts: list[str], backend, sampling: Sampling, cfg: EvalConfig, box) -> list[dict]:
+def _prompt(messages: list[dict], backend, tokenizer) -> Prompt:
+    """Messages for a chat API (the server applies the template), else the rendered text."""
+    if getattr(backend, "api", None) == "chat":
+        return Conversation(tuple(messages))
+    return as_text(messages, tokenizer)
+
+
+def _solve(
+    chunk: list[Problem], prompts: list[Prompt], backend, sampling: Sampling, cfg: EvalConfig, box
+) -> list[dict]:
     if cfg.mode == "cot":
         completions = backend.generate(prompts, sampling)
         calls: list[list[list[dict]]] = [[[] for _ in c] for c in completions]
@@ -152,6 +169,9 @@ def _solve(chunk: list[Problem], prompts: list[str], backend, sampling: Sampling
             }
         )
     return rows
+
+
+BREAKDOWNS = ("subject", "level")
 
 
 def summarize(samples_path: str | Path, by: str | None = None) -> dict:

@@ -105,7 +105,8 @@ def _plain(row: dict) -> tuple[str, str, dict]:
     question = row.get("question") or row.get("problem")
     if question is None:
         raise KeyError("question")
-    return question, _strip_math(_number(row["answer"])), {}
+    meta = {k: row[k] for k in ("subject", "level") if k in row}  # for per-subject / per-level tables
+    return question, _strip_math(_number(row["answer"])), meta
 
 
 LOADERS: dict[str, Callable[[dict], tuple[str, str, dict]]] = {

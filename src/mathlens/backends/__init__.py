@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import MathlensError
-from .base import Backend, Sampling, cut_at_stop
+from .base import Backend, Conversation, Prompt, Sampling, cut_at_stop
 
 BACKENDS = ("tiny", "hf", "vllm", "openai")
 
@@ -29,4 +29,4 @@ def make_backend(name: str, model: str, **options) -> Backend:
     raise MathlensError(f"unknown backend {name!r}: one of {', '.join(BACKENDS)}")
 
 
-__all__ = ["BACKENDS", "Backend", "Sampling", "cut_at_stop", "make_backend"]
+__all__ = ["BACKENDS", "Backend", "Conversation", "Prompt", "Sampling", "cut_at_stop", "make_backend"]

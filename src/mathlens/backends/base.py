@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 
@@ -14,6 +14,25 @@ class Sampling:
     max_tokens: int = 1024
     stop: tuple[str, ...] = field(default_factory=tuple)
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A chat prompt for chat APIs, which apply the model's template on the server.
+
+    ``reply`` is the assistant's answer so far: TIR appends each tool output to it and asks
+    the server to continue that message. ``conversation + text`` extends the reply, so the
+    TIR loop treats it as it treats a text prompt.
+    """
+
+    messages: tuple[dict, ...]
+    reply: str = ""
+
+    def __add__(self, text: str) -> Conversation:
+        return replace(self, reply=self.reply + text)
+
+
+Prompt = str | Conversation
 
 
 class Backend(Protocol):

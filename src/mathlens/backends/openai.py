@@ -1,6 +1,10 @@
-"""Any OpenAI-compatible server (vLLM, SGLang, ``mathlens serve``, …) over ``/v1/completions``.
+"""Any OpenAI-compatible server (vLLM, SGLang, ``mathlens serve``, …).
 
-Requests go out concurrently (at most ``concurrency`` at a time); a 429, a 5xx, a timeout
+``api="completions"`` sends text prompts to ``/v1/completions`` (the prompt is rendered here);
+``api="chat"`` sends messages to ``/v1/chat/completions`` and the server applies the model's
+chat template. A TIR continuation in chat asks the server to continue the assistant's last
+message (``continue_final_message``, a vLLM and ``mathlens serve`` extension; OpenAI's own API
+has no such request). Requests go out concurrently (at most ``concurrency`` at a time); a 429, a 5xx, a timeout
 or a dropped connection is retried with exponential back-off before the run gives up.
 """
 
@@ -9,8 +13,9 @@ from __future__ import annotations
 import asyncio
 
 from ..errors import MathlensError
-from .base import Sampling
+from .base import Conversation, Prompt, Sampling
 
+APIS = ("completions", "chat")
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
@@ -26,27 +31,38 @@ class OpenAIBackend:
         retries: int = 5,
         timeout: float = 600.0,
         backoff: float = 0.5,
+        api: str = "completions",
     ) -> None:
-        self.model, self.url = model, base_url.rstrip("/") + "/completions"
+        if api not in APIS:
+            raise MathlensError(f"unknown api {api!r}: one of {', '.join(APIS)}")
+        self.model, self.api = model, api
+        self.url = base_url.rstrip("/") + ("/chat/completions" if api == "chat" else "/completions")
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.concurrency, self.retries, self.timeout, self.backoff = concurrency, retries, timeout, backoff
 
-    def generate(self, prompts: list[str], sampling: Sampling) -> list[list[str]]:
+    def generate(self, prompts: list[Prompt], sampling: Sampling) -> list[list[str]]:
         return asyncio.run(self._generate_all(prompts, sampling))
 
-    async def _generate_all(self, prompts: list[str], sampling: Sampling) -> list[list[str]]:
+    async def _generate_all(self, prompts: list[Prompt], sampling: Sampling) -> list[list[str]]:
         import httpx
 
         gate = asyncio.Semaphore(self.concurrency)
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             return await asyncio.gather(*(self._one(client, gate, p, sampling) for p in prompts))
 
-    async def _one(self, client, gate: asyncio.Semaphore, prompt: str, sampling: Sampling) -> list[str]:
-        import httpx
-
-        body = {
-            "model": self.model,
-            "prompt": prompt,
+    def _body(self, prompt: Prompt, sampling: Sampling) -> dict:
+        body: dict = {"model": self.model}
+        if self.api == "completions":
+            if isinstance(prompt, Conversation):
+                raise MathlensError("a chat prompt needs api='chat' (--api chat)")
+            body["prompt"] = prompt
+        else:
+            chat = prompt if isinstance(prompt, Conversation) else Conversation(({"role": "user", "content": prompt},))
+            body["messages"] = list(chat.messages)
+            if chat.reply:  # continue the assistant's answer (TIR, after a tool output)
+                body["messages"].append({"role": "assistant", "content": chat.reply})
+                body |= {"continue_final_message": True, "add_generation_prompt": False}
+        return body | {
             "n": sampling.n,
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
@@ -54,6 +70,11 @@ class OpenAIBackend:
             "stop": list(sampling.stop) or None,
             "seed": sampling.seed,
         }
+
+    async def _one(self, client, gate: asyncio.Semaphore, prompt: Prompt, sampling: Sampling) -> list[str]:
+        import httpx
+
+        body = self._body(prompt, sampling)
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
@@ -72,5 +93,6 @@ class OpenAIBackend:
             choices = sorted(response.json()["choices"], key=lambda c: c.get("index", 0))
             # The API leaves the stop string out; with one stop we know which it was (TIR's fence).
             tail = sampling.stop[0] if len(sampling.stop) == 1 else ""
-            return [c["text"] + (tail if c.get("finish_reason") == "stop" and tail else "") for c in choices]
+            texts = [c["text"] if self.api == "completions" else c["message"].get("content") or "" for c in choices]
+            return [t + (tail if c.get("finish_reason") == "stop" and tail else "") for t, c in zip(texts, choices)]
         raise MathlensError(f"{self.url}: gave up after {self.retries + 1} tries ({problem})")

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..sandbox import Sandbox
 from ..tasks import Task
@@ -62,7 +63,7 @@ def sandbox_runner(box: Sandbox) -> RunCells:
 
 @dataclass
 class ToolSample:
-    prompt: str
+    prompt: Any  # a text, or anything that ``+ str`` continues (a chat ``Conversation``)
     completion: str = ""
     calls: list[dict] = field(default_factory=list)  # {"code", "output"} per tool call
 
@@ -73,8 +74,8 @@ def last_code_block(text: str) -> str | None:
 
 
 def solve_with_tools(
-    generate: Callable[[list[str]], list[str]],
-    prompts: Sequence[str],
+    generate: Callable[[list[Any]], list[str]],
+    prompts: Sequence[Any],
     run: RunCells,
     max_calls: int = 2,
     groups: int = 1,
