@@ -24,6 +24,8 @@ from .problems import Problem, load_benchmark
 from .progress import progress_bar
 from .prompts import as_text, load_template
 
+BREAKDOWNS = ("subject", "level")  # meta fields that get their own metrics_by_*.json
+
 
 @dataclass
 class EvalConfig:
@@ -169,9 +171,6 @@ def _solve(
             }
         )
     return rows
-
-
-BREAKDOWNS = ("subject", "level")
 
 
 def summarize(samples_path: str | Path, by: str | None = None) -> dict:

@@ -8,8 +8,9 @@ symbols are real, so a real point respects their assumptions) rejects such pairs
 millisecond. Only a rejection is ever decided here, and only for the shapes whose math-verify
 outcome it predicts: plain expressions, an equation against an expression (math-verify
 compares with its right side), and two equations ``L = f`` and ``L = g`` whose common left
-side's symbols appear in neither right side (``y = …``, ``y^2 = …``). Everything else, and anything that does not evaluate to a finite number, falls
-through to math-verify. math-verify has no such pre-check, so it is written here.
+side's symbols appear in neither right side (``y = …``, ``y^2 = …``). Everything else, and
+anything that does not evaluate to a finite number, falls through to math-verify.
+math-verify has no such pre-check, so it is written here.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def _plain(expr: Any) -> bool:
 
     return (
         isinstance(expr, Expr)
+        and not expr.is_Matrix  # math-verify compares matrices entry by entry, by its own rules
         and not isinstance(expr, Symbol)  # a lone symbol may be a word: math-verify compares names
         and not expr.has(Integral, Derivative, Limit, Sum, Product)
         and not expr.atoms(AppliedUndef)
