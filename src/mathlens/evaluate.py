@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import random
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -92,7 +91,6 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     tokenizer = getattr(backend, "tokenizer", None)
     tokenizer = tokenizer if hasattr(tokenizer, "apply_chat_template") else None
     sampling = Sampling(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, seed=cfg.seed)
-    random.seed(cfg.seed)
     box = None
     if cfg.mode == "tir":
         from .sandbox import Sandbox
@@ -118,11 +116,12 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     finally:
         if box is not None:
             box.close()
-    metrics = summarize(samples_path)
+    rows = read_samples(samples_path)
+    metrics = summarize_rows(rows)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     for field in BREAKDOWNS:  # per subject and per level, where the benchmarks say them
         if any(field in p.meta for p in problems):
-            (out / f"metrics_by_{field}.json").write_text(json.dumps(summarize(samples_path, field), indent=1))
+            (out / f"metrics_by_{field}.json").write_text(json.dumps(summarize_rows(rows, field), indent=1))
     return metrics
 
 
@@ -173,16 +172,22 @@ def _solve(
     return rows
 
 
+def read_samples(samples_path: str | Path) -> list[dict]:
+    with open(samples_path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def summarize(samples_path: str | Path, by: str | None = None) -> dict:
     """Per benchmark (or benchmark/``meta[by]``, e.g. subject or level): problems, pass@1 (mean
     over samples), pass@k and maj@k with k = the samples per problem."""
+    return summarize_rows(read_samples(samples_path), by)
+
+
+def summarize_rows(all_rows: list[dict], by: str | None = None) -> dict:
     by_benchmark: dict[str, list[dict]] = {}
-    with open(samples_path) as f:
-        for line in f:
-            if line.strip():
-                row = json.loads(line)
-                key = row["benchmark"] if by is None else f"{row['benchmark']}/{row.get('meta', {}).get(by)}"
-                by_benchmark.setdefault(key, []).append(row)
+    for row in all_rows:
+        key = row["benchmark"] if by is None else f"{row['benchmark']}/{row.get('meta', {}).get(by)}"
+        by_benchmark.setdefault(key, []).append(row)
     summary = {}
     for name, rows in by_benchmark.items():
         k = min(len(r["samples"]) for r in rows)
