@@ -26,7 +26,7 @@ from math_verify import parse, verify
 from sympy.core.cache import clear_cache
 
 from mathlens.grading import equivalence
-from mathlens.problems import LOADERS, load_benchmark
+from mathlens.evals.problems import LOADERS, load_benchmark
 
 
 def respell(gold: str) -> str:

@@ -1,4 +1,5 @@
-"""The example record and JSON Lines in and out, with errors that name file, line and field."""
+"""The example record (what the tiny trainer learns from) and JSON Lines in and out, with
+errors that name file, line and field."""
 
 from __future__ import annotations
 
@@ -9,9 +10,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import MathlensError
-from .formats import Direct, Format
-from .splits import Split
-from .tasks import Task
 
 
 @dataclass(frozen=True)
@@ -42,20 +40,6 @@ class Example:
             if not isinstance(d[key], str):
                 raise MathlensError(f"{where}: field {key!r} must be a string, not {d[key]!r}")
         return cls(d["id"], d["task"], (ops[0], ops[1]), d["prompt"], d["target"], d["answer"], d["split"], d.get("meta", {}))
-
-
-def make_examples(task: Task, split: Split, fmt: Format | None = None) -> list[Example]:
-    """One example per grid cell, in grid order, labelled train or test, written in ``fmt``."""
-    fmt = fmt or Direct()
-    fmt.check(task)
-    test = set(split.test)
-    examples = []
-    for i, ops in enumerate(task.operand_grid()):
-        label = "test" if ops in test else "train"
-        depth = split.depth(task.coord(ops))
-        meta = {} if depth is None else {"depth": depth}
-        examples.append(Example(i, task.name, ops, fmt.prompt(task, *ops), fmt.target(task, *ops), task.answer(*ops), label, meta))
-    return examples
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import MathlensError
-from .base import Backend, Conversation, Prompt, Sampling, cut_at_stop
+from .base import Backend, Conversation, Prompt, Sampling, as_text, cut_at_stop
 
 BACKENDS = ("tiny", "hf", "vllm", "openai")
 
@@ -13,7 +13,7 @@ def make_backend(name: str, model: str, **options) -> Backend:
     if name == "tiny":
         from .tiny import TinyBackend
 
-        return TinyBackend(model)
+        return TinyBackend(model, **options)
     if name == "hf":
         from .hf import HFBackend
 
@@ -29,4 +29,4 @@ def make_backend(name: str, model: str, **options) -> Backend:
     raise MathlensError(f"unknown backend {name!r}: one of {', '.join(BACKENDS)}")
 
 
-__all__ = ["BACKENDS", "Backend", "Conversation", "Prompt", "Sampling", "cut_at_stop", "make_backend"]
+__all__ = ["BACKENDS", "Backend", "Conversation", "Prompt", "Sampling", "as_text", "cut_at_stop", "make_backend"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,29 @@ Prompt = str | Conversation
 class Backend(Protocol):
     name: str
 
-    def generate(self, prompts: list[str], sampling: Sampling) -> list[list[str]]:
-        """``sampling.n`` completions for every prompt, each cut before its first stop string."""
+    def generate(self, prompts: list[str], sampling: Sampling, keys: Sequence[str] | None = None) -> list[list[str]]:
+        """``sampling.n`` completions for every prompt, each cut after its first stop string
+        (kept). ``keys`` name each prompt's problem for backends that seed per sample (tiny);
+        the others ignore them."""
         ...
+
+
+def generate_keyed(backend: Backend, prompts: list, sampling: Sampling, keys: Sequence[str] | None) -> list[list[str]]:
+    """``backend.generate``, with the problem keys for backends that seed per sample
+    (``per_sample_seeds``); a backend written to the two-argument contract still works."""
+    if keys is not None and getattr(backend, "per_sample_seeds", False):
+        return backend.generate(prompts, sampling, keys=keys)
+    return backend.generate(prompts, sampling)
+
+
+def as_text(messages: list[dict], tokenizer: Any = None) -> str:
+    """The prompt a completion model reads: the chat template if there is one, else plain turns."""
+    if tokenizer is not None and getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    parts = []
+    for m in messages:
+        parts.append(m["content"] if m["role"] != "assistant" else m["content"] + "\n")
+    return "\n\n".join(parts) + "\n"
 
 
 def cut_at_stop(text: str, stop: tuple[str, ...] | list[str], keep: bool = False) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from ..hf import generate_batched, load_causal_lm
-from .base import Sampling
+from collections.abc import Sequence
+from typing import Any
+
+from ..models.hf import load_causal_lm
+from .base import Sampling, cut_at_stop
 
 
 class HFBackend:
@@ -13,5 +16,30 @@ class HFBackend:
         self.model, self.tokenizer = load_causal_lm(model, device)
         self.batch_size = batch_size
 
-    def generate(self, prompts: list[str], sampling: Sampling) -> list[list[str]]:
+    def generate(self, prompts: list[str], sampling: Sampling, keys: Sequence[str] | None = None) -> list[list[str]]:
+        """``keys`` are accepted for the common contract; transformers seeds per call, not per sample."""
         return generate_batched(self.model, self.tokenizer, prompts, sampling, self.batch_size)
+
+
+def generate_batched(model: Any, tokenizer: Any, texts: list[str], sampling: Sampling, batch_size: int) -> list[list[str]]:
+    """``sampling.n`` continuations per text, each cut after its first stop string."""
+    import torch
+
+    torch.manual_seed(sampling.seed)
+    out: list[list[str]] = []
+    for i in range(0, len(texts), batch_size):
+        batch = tokenizer(texts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(
+            model.device
+        )
+        options: dict[str, Any] = {"max_new_tokens": sampling.max_tokens, "pad_token_id": tokenizer.pad_token_id}
+        if sampling.temperature > 0:
+            options |= {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}
+        else:
+            options |= {"do_sample": False}
+        with torch.inference_mode():
+            ids = model.generate(**batch, num_return_sequences=sampling.n, **options)
+        decoded = tokenizer.batch_decode(ids[:, batch["input_ids"].size(1) :], skip_special_tokens=True)
+        # The stop is kept: TIR reads its output fence.
+        decoded = [cut_at_stop(t, sampling.stop, keep=True) for t in decoded]
+        out += [decoded[j : j + sampling.n] for j in range(0, len(decoded), sampling.n)]
+    return out

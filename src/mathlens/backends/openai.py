@@ -10,6 +10,8 @@ or a dropped connection is retried with exponential back-off before the run give
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncio
 
 from ..errors import MathlensError
@@ -40,7 +42,7 @@ class OpenAIBackend:
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.concurrency, self.retries, self.timeout, self.backoff = concurrency, retries, timeout, backoff
 
-    def generate(self, prompts: list[Prompt], sampling: Sampling) -> list[list[str]]:
+    def generate(self, prompts: list[Prompt], sampling: Sampling, keys: Sequence[str] | None = None) -> list[list[str]]:
         return asyncio.run(self._generate_all(prompts, sampling))
 
     async def _generate_all(self, prompts: list[Prompt], sampling: Sampling) -> list[list[str]]:

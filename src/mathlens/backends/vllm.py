@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import MathlensError
 from .base import Sampling
 
@@ -16,7 +18,7 @@ class VLLMBackend:
             raise MathlensError("the vllm backend needs vLLM: pip install vllm (a CUDA machine)") from None
         self.llm = LLM(model=model, **engine_args)
 
-    def generate(self, prompts: list[str], sampling: Sampling) -> list[list[str]]:
+    def generate(self, prompts: list[str], sampling: Sampling, keys: Sequence[str] | None = None) -> list[list[str]]:
         from vllm import SamplingParams
 
         params = SamplingParams(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from difflib import get_close_matches
 
 from ..errors import MathlensError
-from .base import Direct, Format, final_answer
+from .base import Direct, Format
 from .rule import RuleFollowing
 from .scratchpad import Scratchpad
 from .tir import ToolIntegrated
@@ -38,6 +38,5 @@ __all__ = [
     "RuleFollowing",
     "Scratchpad",
     "ToolIntegrated",
-    "final_answer",
     "make_format",
 ]

@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from ..errors import MathlensError
 from ..tasks import Task
 
-_ANSWER_IS = re.compile(r"answer is:?\s*(.+?)\.?\s*$")
-
-
-def final_answer(completion: str) -> str | None:
-    """The answer a completion gives: its last line, or what follows 'the answer is'."""
-    lines = [line for line in completion.strip().splitlines() if line.strip()]
-    if not lines:
-        return None
-    last = lines[-1].strip()
-    found = _ANSWER_IS.search(last)
-    return found[1] if found else last
-
 
 @dataclass(frozen=True)
 class Format(ABC):
-    """Every format ends its target with the answer on the last line, so one reader serves all."""
+    """Every format ends its target with the answer on the last line, so one reader
+    (``grading.final_answer``) serves all. A format asks the task for the facts it needs
+    (``Task.is_sum``, ``Task.rule``, ``Task.program``…), never for its name."""
 
     name = "format"
-    tasks: tuple[str, ...] = ()  # the task names this format can write; empty: all
+    needs = ""  # what a task must offer for this format, for the error message
+
+    def supports(self, task: Task) -> bool:
+        return True
 
     def check(self, task: Task) -> None:
-        if self.tasks and task.name not in self.tasks:
-            raise MathlensError(
-                f"format {self.name!r} has no rendering for task {task.name!r}; it supports {', '.join(self.tasks)}"
-            )
+        if not self.supports(task):
+            raise MathlensError(f"format {self.name!r} has no rendering for task {task.name!r}: it needs {self.needs}")
 
     def prompt(self, task: Task, a: int, b: int) -> str:
         return task.prompt(a, b)

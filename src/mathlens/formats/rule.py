@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MathlensError
-from ..tasks import Task
-from ..tasks.arithmetic import DIGITS
+from ..tasks import DIGITS, Task
 from .base import Format
-from .rules import SHIPPED, Rule, load_rule
+from .rules import Rule, load_rule
 from .trace import Step, trace_call
 
 STYLES = ("compact", "code")
@@ -69,7 +68,7 @@ def render_code(steps: list[Step]) -> list[str]:
 @dataclass(frozen=True)
 class RuleFollowing(Format):
     name = "rule"
-    tasks: tuple[str, ...] = tuple(SHIPPED)
+    needs = "a rule program (Task.rule, or --rule FILE)"
     rule: str | None = None  # a rule file; None: the shipped rule of the task
     style: str = "compact"
     rule_text: str | None = None  # how the prompt states the rule; None: none (compact), code (code)
@@ -80,13 +79,12 @@ class RuleFollowing(Format):
         if self.rule_text is not None and self.rule_text not in RULE_TEXTS:
             raise MathlensError(f"rule text must be one of {', '.join(RULE_TEXTS)}, not {self.rule_text!r}")
 
-    def check(self, task: Task) -> None:
-        if self.rule is None:
-            super().check(task)
+    def supports(self, task: Task) -> bool:
+        return self.rule is not None or task.rule is not None
 
     def load(self, task: Task) -> Rule:
         self.check(task)
-        return load_rule(self.rule or task.name)
+        return load_rule(self.rule or task.rule)
 
     def prompt(self, task: Task, a: int, b: int) -> str:
         question = task.prompt(a, b)
@@ -103,9 +101,9 @@ class RuleFollowing(Format):
 
     def target(self, task: Task, a: int, b: int) -> str:
         rule = self.load(task)
-        base = getattr(task, "base", 10)
-        if task.name == "multiplication" and not 0 <= b < 10:
-            raise MathlensError(f"the multiply-by-digit rule needs a single-digit b, not {b}")
+        base = task.base
+        if task.single_digit_b and not 0 <= b < base:
+            raise MathlensError(f"the {rule.name} rule needs a single-digit b, not {b}")
         args = [digits(a, base), digits(b, base)]
         inputs = [f"num1={args[0]!r}", f"num2={args[1]!r}"]  # before the rule pops them
         trace = trace_call(rule.func, *args, **({"base": base} if rule.takes_base else {}))

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..tasks import Task
-from ..tasks.arithmetic import DIGITS, to_base
+from ..tasks import DIGITS, Task, to_base
 from .base import Format
 
 
@@ -49,14 +48,15 @@ def subtraction_lines(x: str, y: str) -> list[str]:
 @dataclass(frozen=True)
 class Scratchpad(Format):
     name = "scratchpad"
-    tasks: tuple[str, ...] = ("addition", "base_addition", "mod_addition")
+    needs = "an answer that is a + b (Task.is_sum)"
+
+    def supports(self, task: Task) -> bool:
+        return task.is_sum
 
     def target(self, task: Task, a: int, b: int) -> str:
         self.check(task)
-        if task.name == "base_addition":
-            return "\n".join(addition_lines(to_base(a, task.base), to_base(b, task.base), task.base))
-        lines = addition_lines(str(a), str(b))
-        if task.name == "mod_addition":
+        lines = addition_lines(to_base(a, task.base), to_base(b, task.base), task.base)
+        if task.modulus is not None:
             total, p = a + b, task.modulus
             if total < p:
                 lines += [f"{total}<{p}", str(total)]

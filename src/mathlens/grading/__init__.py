@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .equivalence import equivalent
-from .extract import Extracted, extract_answer, last_boxed
+from .extract import Extracted, extract_answer, final_answer, last_boxed
+from .metrics import bootstrap_ci, maj_at_k, pass_at_k, rm_at_k
 
 
 @dataclass(frozen=True)
@@ -21,4 +22,16 @@ def grade(completion: str, gold: str) -> Verdict:
     return Verdict(equivalent(gold, found.pred), found.pred, found.how)
 
 
-__all__ = ["Extracted", "Verdict", "equivalent", "extract_answer", "grade", "last_boxed"]
+__all__ = [
+    "Extracted",
+    "Verdict",
+    "bootstrap_ci",
+    "equivalent",
+    "extract_answer",
+    "final_answer",
+    "grade",
+    "last_boxed",
+    "maj_at_k",
+    "pass_at_k",
+    "rm_at_k",
+]

@@ -4,6 +4,10 @@ Written by hand because the order matters and must be visible: a ``\\boxed{}`` (
 prompts ask for one) wins over "the answer is", which wins over GSM8K's ``#### 18``, which
 wins over the last number in the text. math-verify's own extraction is tried on the pieces
 later, in ``equivalence``.
+
+``final_answer`` is the reader for the lab's answer formats, whose targets end with the answer
+on a line of its own (a sentence for some tasks, so not "the last number"); it shares the
+"answer is" pattern with ``extract_answer``.
 """
 
 from __future__ import annotations
@@ -36,13 +40,29 @@ def last_boxed(text: str) -> str | None:
     return found.strip() if found is not None else None
 
 
+def answer_is(text: str) -> str | None:
+    """What follows the last "the answer is" in ``text``, without a closing period or ``$``."""
+    said = _ANSWER_IS.findall(text)
+    return said[-1].strip(" $") or None if said else None
+
+
+def final_answer(completion: str) -> str | None:
+    """The answer an answer-format completion gives: its last line, or what that line says
+    follows "the answer is"."""
+    lines = [line for line in completion.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    last = lines[-1].strip()
+    return answer_is(last) or last
+
+
 def extract_answer(text: str) -> Extracted:
     boxed = last_boxed(text)
     if boxed:
         return Extracted(boxed, "boxed")
-    said = _ANSWER_IS.findall(text)
-    if said and said[-1].strip(" $"):
-        return Extracted(said[-1].strip(" $"), "answer-is")
+    said = answer_is(text)
+    if said:
+        return Extracted(said, "answer-is")
     hashes = _HASHES.findall(text)
     if hashes:
         return Extracted(hashes[-1], "hashes")

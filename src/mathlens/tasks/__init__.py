@@ -1,26 +1,21 @@
-"""Arithmetic tasks by name: ``make_task("addition", low=0, high=99)``."""
+"""Tasks by name: ``make_task("addition", low=0, high=99)``.
+
+Adding a task is one file in this folder: a ``Task`` subclass with a ``name`` registers itself
+when its module is imported, and every module here is imported below.
+"""
 
 from __future__ import annotations
 
 import difflib
+import importlib
+import pkgutil
 
 from ..errors import MathlensError
-from .arithmetic import (
-    Addition,
-    BaseAddition,
-    LinearFunction,
-    ModularAddition,
-    Multiplication,
-    Subtraction,
-    to_base,
-)
-from .base import Cell, Task
-from .chicken_rabbit import ChickenRabbit
+from .arithmetic import DIGITS, to_base
+from .base import TASKS, Cell, Task
 
-TASKS: dict[str, type[Task]] = {
-    cls.name: cls
-    for cls in (Addition, Subtraction, Multiplication, ModularAddition, BaseAddition, LinearFunction, ChickenRabbit)
-}
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 # The paper's folder names, so its data and our generator speak the same words.
 ALIASES = {"linear_regression": "linear", "rabbits_and_chickens": "chicken_rabbit", "mod": "mod_addition"}
 
@@ -40,4 +35,4 @@ def make_task(name: str, **params) -> Task:
     return cls(**params)
 
 
-__all__ = ["Task", "Cell", "TASKS", "make_task", "to_base"]
+__all__ = ["DIGITS", "Task", "Cell", "TASKS", "make_task", "to_base"]

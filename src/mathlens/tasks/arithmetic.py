@@ -25,6 +25,11 @@ def to_base(n: int, base: int) -> str:
 @dataclass(frozen=True)
 class Addition(Task):
     name = "addition"
+    is_sum = True
+    rule = "addition"
+
+    def expression(self, a: int, b: int) -> str:
+        return f"{a}+{b}"
 
     def prompt(self, a: int, b: int) -> str:
         return f"{a}+{b}="
@@ -36,6 +41,10 @@ class Addition(Task):
 @dataclass(frozen=True)
 class Subtraction(Task):
     name = "subtraction"
+    rule = "subtraction"
+
+    def expression(self, a: int, b: int) -> str:
+        return f"{a}-{b}"
 
     def prompt(self, a: int, b: int) -> str:
         return f"{a}-{b}="
@@ -47,6 +56,11 @@ class Subtraction(Task):
 @dataclass(frozen=True)
 class Multiplication(Task):
     name = "multiplication"
+    rule = "multiply_digit"  # the shipped rule multiplies by one digit
+    single_digit_b = True
+
+    def expression(self, a: int, b: int) -> str:
+        return f"{a}*{b}"
 
     def prompt(self, a: int, b: int) -> str:
         return f"{a}*{b}="
@@ -62,6 +76,10 @@ class ModularAddition(Task):
     high: int = 112
     modulus: int = 113
     name = "mod_addition"
+    is_sum = True
+
+    def expression(self, a: int, b: int) -> str:
+        return f"({a}+{b})%{self.modulus}"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -85,6 +103,15 @@ class BaseAddition(Task):
 
     base: int = 9
     name = "base_addition"
+    is_sum = True
+    rule = "base_addition"
+
+    def program(self, a: int, b: int) -> str:
+        x, y, base = to_base(a, self.base), to_base(b, self.base), self.base
+        return (
+            f"n=int('{x}',{base})+int('{y}',{base})\ns=''\nwhile n:\n"
+            f"    n,d=divmod(n,{base})\n    s='{DIGITS}'[d]+s\nprint(s or '0')"
+        )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -109,6 +136,9 @@ class LinearFunction(Task):
     wb: int = 2
     bias: int = 3
     name = "linear"
+
+    def expression(self, a: int, b: int) -> str:
+        return f"{self.wa}*{a}+{self.wb}*{b}+{self.bias}"
 
     def prompt(self, a: int, b: int) -> str:
         return f"({a},{b})="

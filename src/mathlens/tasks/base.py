@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from ..errors import MathlensError
 
 Cell = tuple[int, int]  # a point of the grid, in grid coordinates (x, y)
+TASKS: dict[str, type[Task]] = {}  # every concrete task class by name, filled as each is defined
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,17 @@ class Task(ABC):
     high: int = 99
 
     name = "task"
+    # What answer formats need to know, stated by each task so that no format checks a name:
+    base = 10  # the base operands and answers are written in
+    modulus = None  # int: the answer is reduced modulo this, when set
+    is_sum = False  # the answer is a + b (in ``base``, mod ``modulus``): the scratchpad applies
+    rule = None  # str: the shipped rule program (formats/rules/) that computes the answer
+    single_digit_b = False  # b is one digit (multiply-by-digit): length splits grow a only
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:  # a concrete task: known by name from now on
+            TASKS[cls.name] = cls
 
     def __post_init__(self) -> None:
         if self.low < 0 or self.high < self.low:
@@ -44,6 +56,15 @@ class Task(ABC):
 
     @abstractmethod
     def answer(self, a: int, b: int) -> str: ...
+
+    def expression(self, a: int, b: int) -> str | None:
+        """A Python expression of the operands that evaluates to the answer; None: there is none."""
+        return None
+
+    def program(self, a: int, b: int) -> str | None:
+        """A program that prints the answer from the operands as the prompt shows them (TIR)."""
+        expr = self.expression(a, b)
+        return None if expr is None else f"print({expr})"
 
     def params(self) -> dict:
         """Everything that defines the task, for records and configs."""

@@ -19,12 +19,7 @@ from types import FunctionType
 from ...errors import MathlensError
 
 HERE = Path(__file__).parent
-SHIPPED = {
-    "addition": "addition",
-    "subtraction": "subtraction",
-    "base_addition": "base_addition",
-    "multiplication": "multiply_digit",
-}
+SHIPPED = tuple(sorted(p.stem for p in HERE.glob("*.py") if p.stem != "__init__"))  # named by tasks' ``rule``
 
 
 @dataclass(frozen=True)
@@ -42,14 +37,15 @@ class Rule:
 
 @lru_cache(maxsize=64)  # a format renders thousands of examples with one rule: load the file once
 def load_rule(name_or_path: str) -> Rule:
-    """A shipped rule by task name (``addition``…) or a user's rule file by path."""
+    """A shipped rule by name (a task's ``rule``: ``addition``, ``multiply_digit``…) or a
+    user's rule file by path."""
     path = Path(name_or_path)
     if path.suffix != ".py":
         if name_or_path not in SHIPPED:
             raise MathlensError(
                 f"no shipped rule for {name_or_path!r}; shipped: {', '.join(SHIPPED)}, or give a .py file"
             )
-        path = HERE / f"{SHIPPED[name_or_path]}.py"
+        path = HERE / f"{name_or_path}.py"
     if not path.is_file():
         raise MathlensError(f"{path}: no such rule file")
     spec = importlib.util.spec_from_file_location(f"mathlens_rule_{path.stem}", path)

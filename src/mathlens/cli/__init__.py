@@ -1,0 +1,23 @@
+"""``mathlens …``: typer sub-apps per capability, joined under one command; each verb is one
+library call."""
+
+from __future__ import annotations
+
+import typer
+
+from . import evals, lab, sandbox, train
+
+app = typer.Typer(
+    help="mathlens: do transformers do math by case or by rule? Train, probe and draw.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+for capability in (lab.app, train.app, evals.app):
+    app.add_typer(capability)
+app.add_typer(sandbox.sandbox_app, name="sandbox")
+
+
+def main() -> None:
+    app()
+

@@ -1,0 +1,136 @@
+"""``mathlens eval | report | grade | words | serve``: the evaluation harness and its server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import MathlensError
+from .common import Quiet, capability, options, out_console, pct, user_errors
+
+app = capability("The evaluation harness.")
+
+
+@app.command(epilog="Example: mathlens grade runs/eval-7b/samples.jsonl --out regraded.jsonl")
+@user_errors
+def grade(
+    samples: Annotated[Path, typer.Argument(help="samples.jsonl: {id, question, gold, samples: [{completion}]} per line.")],
+    out: Annotated[Optional[Path], typer.Option(help="Write here instead of rewriting SAMPLES in place.")] = None,
+) -> None:
+    """Re-grade saved samples with the current grader (extraction + math-verify equivalence)."""
+    from ..grading.samples import regrade
+
+    summary = regrade(samples, out)
+    out_console.print(
+        f"{summary.problems} problems, {summary.samples} samples: pass@1 {pct(summary.pass_at_1)}, "
+        f"{summary.changed} verdicts changed → {out or samples}"
+    )
+
+
+@app.command("eval", epilog="Example: mathlens eval --backend hf --model ./checkpoint --benchmark gsm8k,math_test500 --mode tir -n 4 --temperature 0.7 --out runs/eval")
+@user_errors
+def eval_(
+    model: Annotated[str, typer.Option(help="Checkpoint (tiny: ckpt.pt), HF id or folder, or the served model's name.")],
+    backend: Annotated[str, typer.Option(help="tiny, hf, vllm or openai.")] = "hf",
+    benchmark: Annotated[str, typer.Option(help="Comma-separated: gsm8k, math_test500, … or .jsonl files.")] = "gsm8k",
+    data_dir: Annotated[Optional[str], typer.Option(help="Benchmark folders [$MATHLENS_BENCHMARKS or ../shared/data/benchmarks].")] = None,
+    mode: Annotated[str, typer.Option(help="cot or tir (the model's code runs in the sandbox).")] = "cot",
+    prompt: Annotated[Optional[str], typer.Option(help="Template name or YAML file [qwen25-math-cot / -tir].")] = None,
+    n: Annotated[int, typer.Option("-n", help="Samples per problem.")] = 1,
+    temperature: Annotated[float, typer.Option(help="0 is greedy.")] = 0.0,
+    top_p: Annotated[float, typer.Option(help="Nucleus sampling.")] = 1.0,
+    max_tokens: Annotated[int, typer.Option(help="New tokens per generation call.")] = 1024,
+    max_tool_calls: Annotated[int, typer.Option(help="TIR: tool calls per sample.")] = 4,
+    limit: Annotated[Optional[int], typer.Option(help="First N problems of each benchmark.")] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    chunk: Annotated[int, typer.Option(help="Problems per generate call and per write to samples.jsonl.")] = 32,
+    base_url: Annotated[str, typer.Option(help="openai backend: the server's /v1 address.")] = "http://127.0.0.1:8000/v1",
+    concurrency: Annotated[int, typer.Option(help="openai backend: requests in flight.")] = 16,
+    api: Annotated[str, typer.Option(help="openai backend: completions (prompt rendered here) or chat (the server's chat template).")] = "completions",
+    out: Annotated[Path, typer.Option(help="Run folder: samples.jsonl, metrics.json, metrics_by_subject/level.json; rerun to resume.")] = Path("runs/eval"),
+    quiet: Quiet = False,
+) -> None:
+    """Evaluate a model on math benchmarks (CoT or TIR), resumably; prints the metrics table."""
+    flags = options(locals())
+    from ..evals.run import EvalConfig, run_eval
+
+    cfg = EvalConfig(**flags)
+    print_report(run_eval(cfg, progress=not quiet), out)
+
+
+@app.command(epilog="Example: mathlens words --out runs/words --steps 1500")
+@user_errors
+def words(
+    out: Annotated[Path, typer.Option(help="Folder for train.jsonl, test.jsonl and ckpt.pt.")] = Path("runs/words"),
+    n_train: Annotated[int, typer.Option(help="Training problems.")] = 4000,
+    n_test: Annotated[int, typer.Option(help="Test problems (the benchmark for `eval`).")] = 200,
+    steps: Annotated[int, typer.Option(help="Training steps.")] = 1500,
+    seed: Annotated[int, typer.Option(help="Seed of problems and model.")] = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Make a word-arithmetic set and train a tiny CoT model on it, to try `eval --backend tiny`."""
+    from ..evals.words import WordsConfig, train_word_model
+
+    ckpt = train_word_model(WordsConfig(str(out), n_train, n_test, steps, seed=seed), progress=not quiet)
+    out_console.print(
+        f"model {ckpt}; evaluate it with:\n  mathlens eval --backend tiny --model {ckpt} "
+        f"--benchmark {out / 'test.jsonl'} --prompt plain --max-tokens 40 --out {out / 'eval'}"
+    )
+
+
+@app.command(epilog="Example: mathlens report runs/eval --by subject")
+@user_errors
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A `mathlens eval` run folder (or its samples.jsonl).")],
+    by: Annotated[Optional[str], typer.Option(help="Split each benchmark by a meta field: subject or level.")] = None,
+) -> None:
+    """Table: benchmark × pass@1, pass@k, maj@k from saved samples."""
+    from ..evals.report import summarize
+
+    path = run_dir / "samples.jsonl" if run_dir.is_dir() else run_dir
+    if not path.exists():
+        raise MathlensError(f"{path}: no samples here")
+    print_report(summarize(path, by), path.parent)
+
+
+@app.command(epilog="Example: mathlens serve --backend hf --model ./checkpoint --port 8000")
+@user_errors
+def serve(
+    model: Annotated[str, typer.Option(help="Checkpoint (tiny: ckpt.pt) or HF id or folder.")],
+    backend: Annotated[str, typer.Option(help="tiny or hf.")] = "tiny",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    name: Annotated[Optional[str], typer.Option(help="Model name clients use [the --model value].")] = None,
+) -> None:
+    """Serve a local model over an OpenAI-compatible API (/v1/completions, /v1/chat/completions)."""
+    from ..backends import make_backend
+    from ..backends.serve import make_server
+
+    server = make_server(make_backend(backend, model), name or model, host, port)
+    out_console.print(f"serving {model} at http://{host}:{server.server_port}/v1 (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def print_report(metrics: dict, where: Path) -> None:
+    skip = ("problems", "k", "pass@1_ci95")
+    columns = sorted({k for m in metrics.values() for k in m if k not in skip}, key=lambda c: (c[:3] != "pas", c))
+    table = Table(title=f"{where}")
+    for column in ["benchmark", "problems", *columns]:
+        table.add_column(column, justify="left" if column == "benchmark" else "right")
+    for name, m in metrics.items():
+        cells = [pct(m.get(c)) for c in columns]
+        if "pass@1_ci95" in m and "pass@1" in columns:  # pass@1 with its 95% bootstrap interval
+            lo, hi = m["pass@1_ci95"]
+            cells[columns.index("pass@1")] += f" [{lo:.0%}, {hi:.0%}]"
+        table.add_row(name, str(m["problems"]), *cells)
+    out_console.print(table)
+
+

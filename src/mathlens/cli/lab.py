@@ -1,0 +1,219 @@
+"""``mathlens lso | sweep | lengthgen | export``: the case-or-rule lab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from .common import Quiet, capability, options, out_console, pct, user_errors
+
+app = capability("The case-or-rule lab.")
+
+# Options shared by `lso` and `sweep`; None means "not given", so --config can fill it.
+Task = Annotated[Optional[str], typer.Option(help="addition, subtraction, multiplication, mod_addition, base_addition, linear, chicken_rabbit.")]
+FormatName = Annotated[Optional[str], typer.Option("--format", help="Answer format: direct, scratchpad, rule or tir [direct].")]
+Range = Annotated[Optional[str], typer.Option("--range", help="Operand range low-high, inclusive [task default: 0-99].")]
+Center = Annotated[Optional[str], typer.Option(help="Square centre x,y; several: '20,20;70,70' [default: 50,50].")]
+Modulus = Annotated[Optional[int], typer.Option(help="Modulus of mod_addition [113].")]
+Base = Annotated[Optional[int], typer.Option(help="Base of base_addition [9].")]
+Data = Annotated[Optional[Path], typer.Option(help="A paper split folder (train.json, test.json) to use as it is.")]
+Control = Annotated[Optional[bool], typer.Option("--control/--no-control", help="Also train on a random split with as many test cells.")]
+NLayer = Annotated[Optional[int], typer.Option(help="Transformer layers [2].")]
+NHead = Annotated[Optional[int], typer.Option(help="Attention heads [4].")]
+NEmbd = Annotated[Optional[int], typer.Option(help="Width [128].")]
+Positions = Annotated[Optional[str], typer.Option(help="learned or rope [learned].")]
+Steps = Annotated[Optional[int], typer.Option(help="Optimizer steps [2500].")]
+BatchSize = Annotated[Optional[int], typer.Option(help="Examples per step [128].")]
+Lr = Annotated[Optional[float], typer.Option(help="Peak learning rate [3e-3].")]
+WeightDecay = Annotated[Optional[float], typer.Option(help="AdamW weight decay [0].")]
+Seed = Annotated[Optional[int], typer.Option(help="Seed of init, batches and control split [0].")]
+Out = Annotated[Optional[Path], typer.Option(help="Output folder.")]
+Device = Annotated[Optional[str], typer.Option(help="auto, cpu or cuda: where the tiny model trains and decodes (default: auto).")]
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="YAML file of any of these options (flags win).")]
+Resume = Annotated[Optional[bool], typer.Option("--resume", help="Continue from the checkpoints in --out after a kill.")]
+
+
+@app.command(epilog="Example: mathlens lso --task addition --range 0-99 --center 50,50 --radius 10 --out runs/add-r10")
+@user_errors
+def lso(
+    task: Task = None,
+    format_: FormatName = None,
+    range_: Range = None,
+    center: Center = None,
+    radius: Annotated[Optional[str], typer.Option(help="Half side r (side 2r+1), one per centre or one for all [10].")] = None,
+    modulus: Modulus = None,
+    base: Base = None,
+    data: Data = None,
+    control: Control = None,
+    n_layer: NLayer = None,
+    n_head: NHead = None,
+    n_embd: NEmbd = None,
+    positions: Positions = None,
+    steps: Steps = None,
+    batch_size: BatchSize = None,
+    lr: Lr = None,
+    weight_decay: WeightDecay = None,
+    seed: Seed = None,
+    device: Device = None,
+    out: Out = None,
+    config: ConfigFile = None,
+    resume: Resume = None,
+    quiet: Quiet = False,
+) -> None:
+    """Hold out squares of the operand grid, train a tiny transformer, draw accuracy per cell.
+
+    Writes heatmap.png, metrics.json, examples.jsonl, predictions.jsonl and ckpt.pt to --out;
+    with --control also a random-split model in --out/control.
+    """
+    flags = dict(locals())  # first, before the imports below add names
+    from ..config import resolve
+    from ..lab.lso import LSOConfig, run_lso
+
+    cfg = resolve(LSOConfig, flags.pop("config"), **options(flags))
+    metrics = run_lso(cfg, progress=not quiet)
+    print_lso(metrics, Path(cfg.out))
+
+
+@app.command(epilog="Example: mathlens sweep --task addition --radius 1,2,4,6,8,10,15 --out runs/add-sweep")
+@user_errors
+def sweep(
+    task: Task = None,
+    format_: FormatName = None,
+    range_: Range = None,
+    center: Center = None,
+    radius: Annotated[Optional[str], typer.Option(help="Half sides to sweep, comma separated [1,2,4,6,8,10,15].")] = None,
+    modulus: Modulus = None,
+    base: Base = None,
+    control: Annotated[Optional[bool], typer.Option("--control/--no-control", help="Also train a random-split control per size [off].")] = None,
+    n_layer: NLayer = None,
+    n_head: NHead = None,
+    n_embd: NEmbd = None,
+    positions: Positions = None,
+    steps: Steps = None,
+    batch_size: BatchSize = None,
+    lr: Lr = None,
+    weight_decay: WeightDecay = None,
+    seed: Seed = None,
+    device: Device = None,
+    out: Out = None,
+    config: ConfigFile = None,
+    resume: Resume = None,
+    quiet: Quiet = False,
+) -> None:
+    """One LSO run per square size (and centre); draws held-out accuracy against size in sweep.png."""
+    flags = dict(locals())  # first, before the imports below add names
+    from ..config import resolve
+    from ..lab.lso import LSOConfig, run_sweep
+
+    defaults = {"radius": "1,2,4,6,8,10,15", "control": False, "out": "runs/sweep"}
+    cfg = resolve(LSOConfig, flags.pop("config"), defaults, **options(flags))
+    rows = run_sweep(cfg, progress=not quiet)
+    table = Table(title=f"sweep → {cfg.out}")
+    for col in ("centre", "side", "test cells", "train acc", "held-out acc", "random acc"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(r["center"], str(r["side"]), str(r["n_test"]), pct(r["train_acc"]), pct(r["test_acc"]), pct(r["random_acc"]))
+    out_console.print(table)
+    out_console.print(f"plot: {Path(cfg.out) / 'sweep.png'}")
+
+
+@app.command(epilog="Example: mathlens lengthgen --task addition --train-digits 1-5 --test-digits 1-12 --formats direct,scratchpad,rule,tir --out runs/lengthgen")
+@user_errors
+def lengthgen(
+    task: Task = None,
+    base: Base = None,
+    train_digits: Annotated[Optional[str], typer.Option(help="Digit counts to train on: 1-3, or with a gap 1-3,5 [1-3].")] = None,
+    test_digits: Annotated[Optional[str], typer.Option(help="Digit counts to test on [1-8].")] = None,
+    formats: Annotated[Optional[str], typer.Option(help="Formats, one model each [direct,scratchpad,rule,tir].")] = None,
+    n_train: Annotated[Optional[int], typer.Option(help="Training problems per digit count [2000].")] = None,
+    n_test: Annotated[Optional[int], typer.Option(help="Test problems per digit count [100].")] = None,
+    n_layer: NLayer = None,
+    n_head: NHead = None,
+    n_embd: NEmbd = None,
+    positions: Annotated[Optional[str], typer.Option(help="learned or rope [rope].")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Optimizer steps per format [3000].")] = None,
+    steps_by_format: Annotated[Optional[str], typer.Option(help="Per-format steps overriding --steps, e.g. direct=1000.")] = None,
+    batch_size: BatchSize = None,
+    lr: Lr = None,
+    weight_decay: WeightDecay = None,
+    seed: Seed = None,
+    hf_model: Annotated[Optional[str], typer.Option("--model", help="Evaluate this fine-tuned HF model (path or hub id) instead of training.")] = None,
+    rule_style: Annotated[Optional[str], typer.Option(help="compact (tiny models) or code (HF models) [by model].")] = None,
+    out: Out = None,
+    config: ConfigFile = None,
+    resume: Resume = None,
+    quiet: Quiet = False,
+) -> None:
+    """Train one tiny model per format on short operands, test on longer ones; draws lengthgen.png.
+
+    With --model, evaluates a fine-tuned Hugging Face model on the same test problems instead.
+    """
+    flags = dict(locals())
+    from ..config import resolve
+    from ..lab.lengthgen import LengthGenConfig, run_lengthgen
+
+    cfg = resolve(LengthGenConfig, flags.pop("config"), **options(flags))
+    result = run_lengthgen(cfg, progress=not quiet)
+    digits = sorted({int(d) for curve in result["curves"].values() for d in curve})
+    table = Table(title=f"{cfg.task}: accuracy by digits (trained on {min(cfg.train_digits)}-{max(cfg.train_digits)})")
+    table.add_column("format")
+    for d in digits:
+        table.add_column(str(d), justify="right")
+    table.add_column("seconds", justify="right")
+    for name, curve in result["curves"].items():
+        table.add_row(name, *(f"{curve[d]:.0%}" if d in curve else "—" for d in digits), str(result["seconds"][name]))
+    out_console.print(table)
+    out_console.print(f"plot: {Path(cfg.out) / 'lengthgen.png'}  numbers: {Path(cfg.out) / 'lengthgen.json'}")
+
+
+@app.command(epilog="Example: mathlens export --task addition --format rule --digits 1-5 --chat --out data/rfft.jsonl")
+@user_errors
+def export(
+    task: Annotated[str, typer.Option(help="Task name.")] = "addition",
+    format_: Annotated[str, typer.Option("--format", help="direct, scratchpad, rule or tir.")] = "rule",
+    digits: Annotated[str, typer.Option(help="Digit counts per operand: 1-5 or 1-3,5.")] = "1-5",
+    n: Annotated[int, typer.Option(help="Problems per digit count.")] = 1000,
+    base: Base = None,
+    rule: Annotated[Optional[str], typer.Option(help="Your own rule file (.py) instead of the shipped one.")] = None,
+    rule_style: Annotated[str, typer.Option(help="Recitation style: code (the paper's) or compact.")] = "code",
+    rule_text: Annotated[Optional[str], typer.Option(help="How the prompt states the rule: code, natural, pseudo or none [code].")] = None,
+    chat: Annotated[bool, typer.Option("--chat", help="Write chat messages instead of prompt/completion.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the problem draw.")] = 0,
+    out: Annotated[Path, typer.Option(help="Output JSONL file.")] = Path("data/export.jsonl"),
+) -> None:
+    """Write any task in any format as JSONL for fine-tuning a pretrained model."""
+    from ..config import parse_digits
+    from ..formats import make_format
+    from ..lab.export import export_jsonl, export_rows
+    from ..tasks import make_task
+
+    options = {"rule": rule, "style": rule_style, "rule_text": rule_text} if format_ == "rule" else {}
+    fmt = make_format(format_, **options)
+    the_task = make_task(task, **({"base": base} if base is not None else {}))
+    rows = export_rows(the_task, fmt, list(parse_digits(digits)), n, seed, chat)
+    path = export_jsonl(out, rows)
+    out_console.print(f"{len(rows)} rows → {path}")
+
+
+def print_lso(m: dict, out: Path) -> None:
+    table = Table(title=f"{m['task']['task']} · {m['split']} {' '.join(m['squares'])}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("train_acc", pct(m["train_acc"]))
+    table.add_row("test_acc (held out)", pct(m["test_acc"]))
+    table.add_row("random_acc (control)", pct(m["random_acc"]))
+    table.add_row("cells train / test", f"{m['n_train']} / {m['n_test']}")
+    table.add_row("seconds", f"{m['seconds']}")
+    out_console.print(table)
+    if m["acc_by_depth"]:
+        depth = Table(title="accuracy by cells from the square's edge (0 = edge ring, <0 outside)")
+        for d in m["acc_by_depth"]:
+            depth.add_column(d, justify="right")
+        depth.add_row(*(pct(v) for v in m["acc_by_depth"].values()))
+        out_console.print(depth)
+    out_console.print(f"heatmap: {out / 'heatmap.png'}  metrics: {out / 'metrics.json'}")
+
+

@@ -1,0 +1,45 @@
+"""Metrics from saved samples: per benchmark (or subject, level), pass@1 with its interval,
+pass@k, maj@k and, where samples carry rewards, rm@k."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..grading import bootstrap_ci, equivalent, maj_at_k, pass_at_k, rm_at_k
+
+
+def read_samples(samples_path: str | Path) -> list[dict]:
+    with open(samples_path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def summarize(samples_path: str | Path, by: str | None = None) -> dict:
+    """Per benchmark (or benchmark/``meta[by]``, e.g. subject or level): problems, pass@1 (mean
+    over samples), pass@k and maj@k with k = the samples per problem."""
+    return summarize_rows(read_samples(samples_path), by)
+
+
+def summarize_rows(all_rows: list[dict], by: str | None = None) -> dict:
+    by_benchmark: dict[str, list[dict]] = {}
+    for row in all_rows:
+        key = row["benchmark"] if by is None else f"{row['benchmark']}/{row.get('meta', {}).get(by)}"
+        by_benchmark.setdefault(key, []).append(row)
+    summary = {}
+    for name, rows in by_benchmark.items():
+        k = min(len(r["samples"]) for r in rows)
+        pass1 = [sum(s["correct"] for s in r["samples"]) / len(r["samples"]) for r in rows]
+        passk = [pass_at_k(len(r["samples"]), sum(s["correct"] for s in r["samples"]), k) for r in rows]
+        majk = [equivalent(r["gold"], maj_at_k([s["pred"] for s in r["samples"]], k)) for r in rows]
+        summary[name] = {
+            "problems": len(rows),
+            "k": k,
+            "pass@1": sum(pass1) / len(rows),
+            "pass@1_ci95": list(bootstrap_ci(pass1)),
+            f"pass@{k}": sum(passk) / len(rows),
+            f"maj@{k}": sum(majk) / len(rows),
+        }
+        if all("reward" in s for r in rows for s in r["samples"]):  # scored by a reward model
+            best = [rm_at_k([s["pred"] for s in r["samples"]], [s["reward"] for s in r["samples"]], k) for r in rows]
+            summary[name][f"rm@{k}"] = sum(equivalent(r["gold"], p) for r, p in zip(rows, best)) / len(rows)
+    return summary

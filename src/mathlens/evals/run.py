@@ -1,0 +1,158 @@
+"""``mathlens eval``: benchmarks × a backend × CoT or TIR → graded samples and metrics, resumably.
+
+Samples stream to ``samples.jsonl`` (one line per problem, flushed as each chunk of problems
+finishes); a run started again with the same ``--out`` skips the problems already there, so a
+killed run loses at most the chunk in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..backends import Conversation, Prompt, Sampling, as_text, make_backend
+from ..backends.base import generate_keyed
+from ..backends.tools import generate_with_tools, tool_sandbox
+from ..errors import MathlensError
+from ..grading import grade
+from ..progress import progress_bar
+from .problems import Problem, load_benchmark
+from .prompts import load_template
+from .report import read_samples, summarize_rows
+
+BREAKDOWNS = ("subject", "level")  # meta fields that get their own metrics_by_*.json
+
+
+@dataclass
+class EvalConfig:
+    backend: str = "hf"
+    model: str = ""
+    benchmark: str = "gsm8k"  # comma-separated names or .jsonl paths
+    data_dir: str | None = None
+    mode: str = "cot"  # cot | tir
+    prompt: str | None = None  # template name or YAML file [qwen25-math-cot / -tir by mode]
+    n: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 1024
+    max_tool_calls: int = 4
+    limit: int | None = None
+    seed: int = 0
+    chunk: int = 32  # problems per generate call (and per flush to samples.jsonl)
+    base_url: str = "http://127.0.0.1:8000/v1"
+    concurrency: int = 16
+    api: str = "completions"  # openai backend: completions (text prompts) or chat (messages)
+    out: str = "runs/eval"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("cot", "tir"):
+            raise MathlensError(f"mode {self.mode!r}: choose cot or tir")
+        if not self.model:
+            raise MathlensError("--model is required")
+        if self.api not in ("completions", "chat"):
+            raise MathlensError(f"api {self.api!r}: choose completions or chat")
+        if self.n < 1 or self.chunk < 1:
+            raise MathlensError("n and chunk must be >= 1")
+
+
+def _done(path: Path) -> set[tuple[str, str]]:
+    """(benchmark, id) of the problems already in ``samples.jsonl``; a torn last line is cut off."""
+    if not path.exists():
+        return set()
+    data = path.read_bytes()
+    keep = data[: data.rfind(b"\n") + 1]  # a kill mid-write leaves a partial last line
+    if len(keep) != len(data):
+        path.write_bytes(keep)
+    done = set()
+    for line in keep.decode().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            done.add((row["benchmark"], str(row["id"])))
+    return done
+
+
+def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
+    """Run (or finish) an evaluation; ``backend`` overrides the one ``cfg`` names (tests, notebooks)."""
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    template = load_template(cfg.prompt or f"qwen25-math-{cfg.mode}")
+    problems = [p for name in cfg.benchmark.split(",") for p in load_benchmark(name.strip(), cfg.data_dir, cfg.limit)]
+    samples_path = out / "samples.jsonl"
+    done = _done(samples_path)
+    todo = [p for p in problems if (p.source, p.id) not in done]
+    options = (
+        {"base_url": cfg.base_url, "concurrency": cfg.concurrency, "api": cfg.api} if cfg.backend == "openai" else {}
+    )
+    backend = backend or make_backend(cfg.backend, cfg.model, **options)
+    tokenizer = getattr(backend, "tokenizer", None)
+    tokenizer = tokenizer if hasattr(tokenizer, "apply_chat_template") else None
+    sampling = Sampling(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, seed=cfg.seed)
+    correct = sum_samples = 0
+    with tool_sandbox() if cfg.mode == "tir" else nullcontext() as box:
+        started = time.monotonic()
+        with progress_bar(progress) as bar, open(samples_path, "a") as sink:
+            task = bar.add_task("eval", total=len(problems), completed=len(problems) - len(todo), info="")
+            for start in range(0, len(todo), cfg.chunk):
+                chunk = todo[start : start + cfg.chunk]
+                prompts = [_prompt(template.messages(p.question), backend, tokenizer) for p in chunk]
+                rows = _solve(chunk, prompts, backend, sampling, cfg, box)
+                for row in rows:
+                    sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    correct += sum(s["correct"] for s in row["samples"])
+                    sum_samples += len(row["samples"])
+                sink.flush()
+                os.fsync(sink.fileno())
+                rate = (start + len(chunk)) / (time.monotonic() - started)
+                bar.update(task, advance=len(chunk), info=f"{rate:.2f} problems/s  acc {correct / sum_samples:.1%}")
+    rows = read_samples(samples_path)
+    metrics = summarize_rows(rows)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    for field in BREAKDOWNS:  # per subject and per level, where the benchmarks say them
+        if any(field in p.meta for p in problems):
+            (out / f"metrics_by_{field}.json").write_text(json.dumps(summarize_rows(rows, field), indent=1))
+    return metrics
+
+
+def _prompt(messages: list[dict], backend, tokenizer) -> Prompt:
+    """Messages for a chat API (the server applies the template), else the rendered text."""
+    if getattr(backend, "api", None) == "chat":
+        return Conversation(tuple(messages))
+    return as_text(messages, tokenizer)
+
+
+def _solve(
+    chunk: list[Problem], prompts: list[Prompt], backend, sampling: Sampling, cfg: EvalConfig, box
+) -> list[dict]:
+    keys = [f"{p.source}/{p.id}" for p in chunk]  # per-sample seeds follow the problem, not the batch
+    if cfg.mode == "cot":
+        completions = generate_keyed(backend, prompts, sampling, keys)
+        calls: list[list[list[dict]]] = [[[] for _ in c] for c in completions]
+    else:  # TIR: every sample its own tool loop; two groups take turns, one decoding while the other's code runs
+        solved = generate_with_tools(backend, prompts, sampling, box, cfg.max_tool_calls, groups=2, keys=keys)
+        completions = [[s.completion for s in group] for group in solved]
+        calls = [[s.calls for s in group] for group in solved]
+    rows = []
+    for problem, texts, tool_calls in zip(chunk, completions, calls):
+        samples = []
+        for text, used in zip(texts, tool_calls):
+            verdict = grade(text, problem.answer)
+            sample = {"completion": text, "pred": verdict.pred, "correct": verdict.correct, "how": verdict.how}
+            if cfg.mode == "tir":
+                sample["tool_calls"] = used
+            samples.append(sample)
+        rows.append(
+            {
+                "benchmark": problem.source,
+                "id": problem.id,
+                "question": problem.question,
+                "gold": problem.answer,
+                "meta": problem.meta,
+                "samples": samples,
+            }
+        )
+    return rows

@@ -1,0 +1,124 @@
+"""Pictures of results: the accuracy heatmap over the grid, the square-size sweep, length generalization."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Patch, Rectangle  # noqa: E402
+
+from ..tasks import Task  # noqa: E402
+from .splits import Square  # noqa: E402
+
+# correct / wrong, for trained cells (pale) and held-out cells (strong)
+COLORS = {
+    ("train", True): (0.80, 0.92, 0.80),
+    ("train", False): (0.98, 0.70, 0.65),
+    ("test", True): (0.10, 0.55, 0.20),
+    ("test", False): (0.75, 0.05, 0.10),
+}
+EMPTY = (1.0, 1.0, 1.0)
+
+
+def heatmap(
+    rows: Sequence[dict],
+    task: Task,
+    squares: Sequence[Square],
+    path: str | Path,
+    title: str = "",
+) -> Path:
+    """Every grid cell coloured by correct/wrong, held-out cells in strong colours, squares outlined."""
+    xs, ys = task.extent()
+    image = np.full((len(ys), len(xs), 3), EMPTY)
+    for r in rows:
+        x, y = task.coord(tuple(r["operands"]))
+        image[y - ys.start, x - xs.start] = COLORS[(r["split"], bool(r["correct"]))]
+    fig, ax = plt.subplots(figsize=(6.4, 6.4 * min(1.0, len(ys) / len(xs)) + 0.8))
+    extent = (xs.start - 0.5, xs.stop - 0.5, ys.start - 0.5, ys.stop - 0.5)
+    ax.imshow(image, origin="lower", extent=extent, interpolation="nearest", aspect="equal")
+    for sq in squares:
+        (cx, cy), rad = sq.center, sq.radius
+        ax.add_patch(Rectangle((cx - rad - 0.5, cy - rad - 0.5), 2 * rad + 1, 2 * rad + 1, fill=False, lw=1.5, ec="black"))
+    names = {"chicken_rabbit": ("legs / 2", "heads")}
+    xlabel, ylabel = names.get(task.name, ("a", "b"))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or task.name)
+    labels = {
+        ("train", True): "train, correct",
+        ("train", False): "train, wrong",
+        ("test", True): "held out, correct",
+        ("test", False): "held out, wrong",
+    }
+    handles = [Patch(color=COLORS[k], label=v) for k, v in labels.items()]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=4, fontsize=7, frameon=False)
+    return _save(fig, path)
+
+
+def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
+    """Test accuracy against square side (one line per centre); with several centres, a
+    second panel against centre (one line per side)."""
+    by_center: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_center[r["center"]].append(r)
+    several = len(by_center) > 1
+    fig, axes = plt.subplots(1, 2 if several else 1, figsize=(11 if several else 6, 4.2), squeeze=False)
+    ax = axes[0][0]
+    for center, group in by_center.items():
+        group = sorted(group, key=lambda r: r["side"])
+        ax.plot([r["side"] for r in group], [r["test_acc"] for r in group], marker="o", label=f"centre {center}")
+    controls = [r for r in rows if r.get("random_acc") is not None]
+    if controls:
+        controls.sort(key=lambda r: r["side"])
+        ax.plot([r["side"] for r in controls], [r["random_acc"] for r in controls], ls="--", marker="x", c="grey", label="random cells, same count")
+    ax.set_xlabel("side of the held-out square (cells)")
+    ax.set_ylabel("accuracy on held-out cells")
+    ax.set_ylim(-0.03, 1.03)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if several:
+        ax2 = axes[0][1]
+        centers = list(by_center)
+        for side in sorted({r["side"] for r in rows}):
+            acc = {r["center"]: r["test_acc"] for r in rows if r["side"] == side}
+            ax2.plot(range(len(centers)), [acc.get(c, np.nan) for c in centers], marker="o", label=f"side {side}")
+        ax2.set_xticks(range(len(centers)), centers, rotation=30, fontsize=8)
+        ax2.set_xlabel("centre of the held-out square")
+        ax2.set_ylim(-0.03, 1.03)
+        ax2.grid(alpha=0.3)
+        ax2.legend(fontsize=8)
+    fig.suptitle(title or "Leave-Square-Out: accuracy inside the square")
+    return _save(fig, path)
+
+
+def lengthgen_plot(curves: dict[str, dict[int, float]], train_digits: Sequence[int], path: str | Path, title: str = "") -> Path:
+    """Accuracy against operand digits, one line per format, the trained digit counts shaded."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for d in train_digits:
+        ax.axvspan(d - 0.5, d + 0.5, color="#dddddd", lw=0)
+    for name, acc in curves.items():
+        xs = sorted(acc)
+        ax.plot(xs, [acc[x] for x in xs], marker="o", label=name)
+    ax.set_xlabel("digits per operand")
+    ax.set_ylabel("exact-match accuracy")
+    ax.set_ylim(-0.03, 1.03)
+    ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend([*handles, Patch(color="#dddddd")], [*labels, "trained lengths"], fontsize=8)
+    ax.set_title(title or "Length generalization by answer format")
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

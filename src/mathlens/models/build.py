@@ -1,0 +1,48 @@
+"""The one model builder: a character tokenizer over the texts and a GPT whose positions cover them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import MathlensError
+from .gpt import GPT, GPTConfig
+from .tokenizer import CharTokenizer
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The tiny GPT's shape, as experiment configs set it (nested under ``model:`` in YAML)."""
+
+    n_layer: int = 2
+    n_head: int = 4
+    n_embd: int = 128
+    positions: str = "learned"  # learned or rope
+
+
+def build_model(
+    texts: Sequence[str], shape: ModelConfig, seed: int, block_multiple: int = 8, margin: int = 1
+) -> tuple[GPT, CharTokenizer]:
+    """A fresh model seeded by ``seed``; its block is the longest text plus ``margin``
+    (the end token), rounded up to ``block_multiple``.
+
+    The rounding changes how many position embeddings are drawn at init, and so every weight
+    after them: each experiment keeps the multiple it was measured with.
+    """
+    tokenizer = CharTokenizer.from_texts(texts)
+    longest = max(len(t) for t in texts) + margin
+    try:
+        config = GPTConfig(
+            vocab_size=tokenizer.vocab_size,
+            block_size=-(-longest // block_multiple) * block_multiple,
+            n_layer=shape.n_layer,
+            n_head=shape.n_head,
+            n_embd=shape.n_embd,
+            positions=shape.positions,
+        )
+    except ValueError as err:
+        raise MathlensError(str(err)) from None
+    torch.manual_seed(seed)
+    return GPT(config), tokenizer

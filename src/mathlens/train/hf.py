@@ -1,0 +1,159 @@
+"""Fine-tune a Hugging Face causal LM on exported JSONL through TRL's ``SFTTrainer``.
+
+Loss on the completion only, full or LoRA (peft), bf16 where the device has it, gradient
+accumulation, checkpoints every ``save_steps`` and resume from the last one; several GPUs
+through ``accelerate launch -m mathlens finetune …`` with no change here, as the trainer is
+accelerate's. transformers, TRL and peft are imported lazily: ``pip install 'mathlens[finetune]'``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import MathlensError
+from ..models.hf import load_causal_lm, prompt_text
+from ..records import read_jsonl
+from .core import TrainConfig
+
+CHECKPOINTS = "checkpoints"  # the trainer's resumable state, under the output folder
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    model: str  # hub id or local folder
+    data: str  # JSONL from `mathlens export` (prompt/completion or messages)
+    out: str = "runs/finetune"
+    lora: bool = False
+    lora_r: int = 16
+    lora_alpha: int = 32
+    epochs: float = 1.0
+    steps: int | None = None  # overrides epochs
+    batch_size: int = 8  # rows per device per micro-batch
+    grad_accum: int = 1  # micro-batches per optimizer step
+    lr: float = 2e-5  # full fine-tuning; LoRA usually wants ~1e-4
+    warmup_steps: int = 10
+    max_length: int = 2048
+    bf16: str = "auto"  # auto (where the GPU supports it), on, off
+    save_steps: int = 500
+    resume: bool = False
+    seed: int = 0
+
+    def schedule(self, rows: int, processes: int = 1) -> TrainConfig:
+        """The shared schedule this run follows (warm-up, then cosine to zero)."""
+        per_step = self.batch_size * self.grad_accum * processes
+        steps = self.steps or max(1, math.ceil(self.epochs * rows / per_step))
+        return TrainConfig(steps=steps, batch_size=per_step, lr=self.lr, warmup_steps=self.warmup_steps, seed=self.seed)
+
+
+@dataclass
+class FinetuneResult:
+    losses: list[float]
+    out: Path
+    model: Any  # the trained model (LoRA merged), as this process holds it
+
+
+def read_pairs(path: str | Path) -> list[tuple[str, str]]:
+    """(user text, completion) per row, with the row named in any error."""
+    pairs = []
+    for where, row in read_jsonl(path):
+        if "messages" in row:
+            msgs = row["messages"]
+            if not (isinstance(msgs, list) and len(msgs) >= 2 and msgs[-1].get("role") == "assistant"):
+                raise MathlensError(f"{where}: field 'messages' must end with an assistant message")
+            pairs.append(("\n".join(m["content"] for m in msgs[:-1]), msgs[-1]["content"]))
+        elif "prompt" in row and "completion" in row:
+            pairs.append((row["prompt"], row["completion"]))
+        else:
+            raise MathlensError(f"{where}: expected fields 'prompt' and 'completion', or 'messages'")
+    if not pairs:
+        raise MathlensError(f"{path}: no rows")
+    return pairs
+
+
+def _use_bf16(setting: str) -> bool:
+    import torch
+
+    if setting not in ("auto", "on", "off"):
+        raise MathlensError(f"bf16 {setting!r}: choose auto, on or off")
+    if setting == "auto":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return setting == "on"
+
+
+def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None = None) -> FinetuneResult:
+    """Train; the main process saves model and tokenizer to ``cfg.out`` with ``finetune_log.json``.
+    ``callbacks``: extra ``transformers.TrainerCallback``s (meters, early stops)."""
+    pairs = read_pairs(cfg.data)  # local inputs first: a typo fails in a second, not after a download
+    import torch
+
+    try:
+        import trl
+        from datasets import Dataset
+    except ImportError:
+        raise MathlensError("fine-tuning needs TRL and datasets: pip install 'mathlens[finetune]'") from None
+    peft_config = None
+    if cfg.lora:
+        try:
+            import peft
+        except ImportError:
+            raise MathlensError("--lora needs peft: pip install 'mathlens[finetune]'") from None
+        peft_config = peft.LoraConfig(
+            r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules="all-linear", task_type="CAUSAL_LM"
+        )
+    model, tokenizer = load_causal_lm(cfg.model, device="cpu")  # the trainer places it
+    tokenizer.padding_side = "right"
+    dataset = Dataset.from_list([{"prompt": prompt_text(tokenizer, u), "completion": c} for u, c in pairs])
+    out = Path(cfg.out)
+    args = trl.SFTConfig(
+        output_dir=str(out / CHECKPOINTS),
+        max_steps=cfg.schedule(len(pairs)).steps,
+        per_device_train_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.lr,
+        warmup_steps=cfg.warmup_steps,
+        lr_scheduler_type="cosine",
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        bf16=_use_bf16(cfg.bf16),
+        completion_only_loss=True,
+        max_length=cfg.max_length,
+        logging_steps=1,
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        report_to="none",
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        disable_tqdm=not progress,
+        dataloader_num_workers=0,
+        use_cpu=not torch.cuda.is_available(),  # several CPU processes (gloo) need it said
+    )
+    trainer = trl.SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=callbacks,
+    )
+    last = _last_checkpoint(out / CHECKPOINTS) if cfg.resume else None
+    trainer.train(resume_from_checkpoint=last)
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    trained = trainer.model.merge_and_unload() if cfg.lora else trainer.model  # one checkpoint that loads without peft
+    if trainer.is_world_process_zero():
+        trained.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+        log = {"config": asdict(cfg), "losses": losses, "resumed_from": last}
+        (out / "finetune_log.json").write_text(json.dumps(log, indent=2) + "\n")
+    return FinetuneResult(losses, out, trained)
+
+
+def _last_checkpoint(folder: Path) -> str | None:
+    if not folder.is_dir():
+        return None
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(folder))

@@ -1,0 +1,117 @@
+"""The CLI's promises: one-line errors with exit code 2, and --help with an example."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from mathlens.cli import app
+
+runner = CliRunner()
+TINY = ["--steps", "2", "--n-layer", "1", "--n-embd", "16", "--n-head", "2", "--no-control", "--quiet"]
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_user_error(result, *fragments):
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mathlens: error:"), result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--center", "5,50", "--radius", "10"], ["outside the grid"]),
+        (["--range", "0-9", "--center", "5,5", "--radius", "5"], ["as large as the grid"]),
+        (["--center", "30,30;40,40", "--radius", "5"], ["overlap"]),
+        (["--task", "addtion"], ["unknown task", "did you mean 'addition'"]),
+        (["--range", "50-40"], ["range 50-40 is empty"]),
+        (["--range", "fifty"], ["must look like 0-99"]),
+        (["--center", "50"], ["must look like 50,50"]),
+        (["--center", "20,20;70,70", "--radius", "1,2,3"], ["2 centres need 1 or 2 radii"]),
+        (["--task", "addition", "--modulus", "7"], ["no parameter 'modulus'"]),
+        (["--positions", "sinusoidal"], ["positions must be"]),
+    ],
+)
+def test_bad_lso_input_is_one_line_and_exit_2(tmp_path, args, fragments):
+    assert_user_error(run("lso", *args, *TINY, "--out", tmp_path / "run"), *fragments)
+
+
+def test_a_split_with_no_training_cells_is_refused(tmp_path):
+    # The chicken-rabbit grid is a triangle: this square covers every farm of 0-1 heads.
+    result = run("lso", "--task", "chicken_rabbit", "--range", "0-2", "--center", "1,1", "--radius", "1", *TINY, "--out", tmp_path)
+    assert result.exit_code == 2
+
+
+def test_config_errors_name_the_file_and_key(tmp_path):
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text("task: addition\nradius: 10\nstpes: 100\n")
+    assert_user_error(run("lso", "--config", cfg, "--out", tmp_path), str(cfg), "'stpes'", "did you mean 'steps'")
+    cfg.write_text("steps: many\n")
+    assert_user_error(run("lso", "--config", cfg, "--out", tmp_path), str(cfg), "'steps'", "must be int")
+    cfg.write_text("task: [unclosed\n")
+    assert_user_error(run("lso", "--config", cfg, "--out", tmp_path), str(cfg), "not valid YAML")
+    assert_user_error(run("lso", "--config", tmp_path / "missing.yaml"), "missing.yaml", "cannot read")
+
+
+def test_paper_folder_errors_are_clean(tmp_path):
+    assert_user_error(run("lso", "--data", tmp_path / "nope", *TINY, "--out", tmp_path), "no such folder")
+
+
+@pytest.mark.parametrize("verb", ["lso", "sweep", "lengthgen", "export", "finetune", "sandbox run", "grade", "eval", "report", "serve", "words"])
+def test_every_verb_has_help_with_an_example(verb):
+    result = run(*verb.split(), "--help")
+    assert result.exit_code == 0
+    assert "Example: mathlens " + verb in result.output
+
+
+def test_sandbox_run_prints_what_a_cell_shows(tmp_path):
+    ok, bad = tmp_path / "ok.py", tmp_path / "bad.py"
+    ok.write_text("x = 6\n# %% second cell\nprint('x is', x)\nx * 7\n")
+    bad.write_text("1/0\n")
+    result = run("sandbox", "run", ok, "--cells")
+    assert result.exit_code == 0 and "x is 6\n42" in result.output
+    result = run("sandbox", "run", bad, "--json")
+    assert result.exit_code == 1 and '"error": "ZeroDivisionError: division by zero"' in result.output
+    assert_user_error(run("sandbox", "run", tmp_path / "missing.py"), "missing.py", "cannot read")
+
+
+def test_config_values_are_used_and_flags_win(tmp_path):
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text("task: subtraction\nrange: 0-11\ncenter: 6,6\nradius: 1\nsteps: 3\nn-layer: 1\nn_embd: 16\nn_head: 2\ncontrol: false\n")
+    result = run("lso", "--config", cfg, "--radius", "2", "--quiet", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["config"]["task"] == "subtraction" and metrics["config"]["radius"] == [2]
+    assert metrics["n_test"] == 25 and metrics["config"]["train"]["steps"] == 3
+
+
+def test_grade_rewrites_verdicts_and_reports_pass_at_1(tmp_path):
+    path = tmp_path / "samples.jsonl"
+    rows = [
+        {"id": "1", "question": "q", "gold": "0.5", "samples": [{"completion": "\\boxed{\\frac12}", "correct": False}]},
+        {"id": "2", "question": "q", "gold": "7", "samples": [{"completion": "it is 8"}, {"completion": "so 7"}]},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run("grade", path)
+    assert result.exit_code == 0, result.output
+    assert "2 problems, 3 samples: pass@1 66.7%, 1 verdicts changed" in result.output
+    graded = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [s["correct"] for r in graded for s in r["samples"]] == [True, False, True]
+    assert graded[0]["samples"][0]["how"] == "boxed"
+    path.write_text('{"id": "1", "samples": []}\n')
+    assert_user_error(run("grade", path), "samples.jsonl:1", "needs 'gold'")
+
+
+def test_report_prints_the_table_from_samples(tmp_path):
+    row = {"benchmark": "b", "id": "1", "gold": "2", "meta": {"subject": "algebra"}, "samples": [{"pred": "2", "correct": True}]}
+    (tmp_path / "samples.jsonl").write_text(json.dumps(row) + "\n")
+    result = run("report", tmp_path, "--by", "subject")
+    assert result.exit_code == 0 and "b/algebra" in result.output and "100.0%" in result.output
+    assert_user_error(run("report", tmp_path / "nothing"), "no samples here")
