@@ -44,7 +44,15 @@ def grid_batches(tokenizer: CharTokenizer, batch: int) -> list[torch.Tensor]:
 
 
 @torch.inference_mode()
-def former_sample(model: GPT, tokenizer: CharTokenizer, prompt: str, max_tokens: int, temperature: float, top_p: float, generator: torch.Generator) -> str:
+def former_sample(
+    model: GPT,
+    tokenizer: CharTokenizer,
+    prompt: str,
+    max_tokens: int,
+    temperature: float,
+    top_p: float,
+    generator: torch.Generator,
+) -> str:
     """The tiny backend's sampler before the engine: one sequence, full context per token."""
     ids = tokenizer.encode(prompt)
     context = model.config.block_size
@@ -155,7 +163,9 @@ def main() -> None:
         f"grid: {n_prompts} prompts, {len(batches)} batches, {new} new tokens each; threads={torch.get_num_threads()}"
     )
     print(f"ours: {ours_s:.3f} s   HF generate: {hf_s:.3f} s   (median of {args.repeats})")
-    print(f"greedy: ours {n_prompts / ours_s:.0f} prompts/s, HF {n_prompts / hf_s:.0f} prompts/s, ratio {hf_s / ours_s:.2f}")
+    print(
+        f"greedy: ours {n_prompts / ours_s:.0f} prompts/s, HF {n_prompts / hf_s:.0f} prompts/s, ratio {hf_s / ours_s:.2f}"
+    )
     engine_rate, former_rate = sampled_speed(args)
     print(
         f"sampled (T=0.7, top-p 0.95, {args.sample_tokens} tokens): engine {engine_rate:.1f} samples/s, "

@@ -4,7 +4,8 @@ it replaced, on the same tiny Hugging Face GPT-2 and the same data.
 Both train a randomly initialised GPT-2 (``--n-embd``, ``--n-layer``; a character tokenizer)
 for ``--steps`` steps of ``--batch`` rows of RFFT-style addition data (prompt and a compact rule
 trace, loss on the completion only), fp32 on the CPU, bf16 where a GPU has it (the new path;
-the hand loop knows only fp32). Each side runs in its own fresh process, ``--repeats`` times,
+the hand loop knows only fp32). The new path runs twice: with TRL's default gradient
+checkpointing (``mathlens finetune``'s default too) and without it (``no_ckpt_*``). Each side runs in its own fresh process, ``--repeats`` times,
 taking turns; we report medians. Tokens/s counts every non-pad token of the batches; peak
 memory is ``torch.cuda.max_memory_allocated`` on a GPU and the growth of the process's peak
 resident set over training on the CPU.
@@ -94,7 +95,7 @@ def hand_loop(model_dir: str, data: str, steps: int, batch_size: int, lr: float)
     return {"tokens": tokens, "seconds": seconds, "peak_mb": peak, "loss": loss.item()}
 
 
-def mathlens_finetune(model_dir: str, data: str, steps: int, batch_size: int, lr: float) -> dict:
+def mathlens_finetune(model_dir: str, data: str, steps: int, batch_size: int, lr: float, checkpointing: bool = True) -> dict:
     import torch
     import transformers
 
@@ -125,7 +126,9 @@ def mathlens_finetune(model_dir: str, data: str, steps: int, batch_size: int, lr
 
     transformers.Trainer.training_step = counting_step
     out = tempfile.mkdtemp()
-    cfg = FinetuneConfig(model_dir, data, out, steps=steps, batch_size=batch_size, lr=lr, save_steps=10**9)
+    cfg = FinetuneConfig(
+        model_dir, data, out, steps=steps, batch_size=batch_size, lr=lr, save_steps=10**9, gradient_checkpointing=checkpointing
+    )
     result = finetune(cfg, progress=False, callbacks=[meter])
     cuda = torch.cuda.is_available()
     peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else max(0.0, peak_rss_mb() - meter.base)
@@ -133,8 +136,10 @@ def mathlens_finetune(model_dir: str, data: str, steps: int, batch_size: int, lr
 
 
 def run_side(side: str, args: dict, queue) -> None:
-    fn = hand_loop if side == "hand" else mathlens_finetune
-    queue.put(fn(**args))
+    if side == "hand":
+        queue.put(hand_loop(**args))
+    else:
+        queue.put(mathlens_finetune(**args, checkpointing=side == "mathlens"))
 
 
 def in_fresh_process(side: str, args: dict) -> dict:
@@ -169,9 +174,10 @@ def main() -> None:
     rows = export_rows(make_task("addition"), make_format("rule"), [1, 2, 3], args.rows // 3, seed=0)
     write_jsonl(work / "data.jsonl", rows)
     side_args = {"model_dir": str(work / "model"), "data": str(work / "data.jsonl"), "steps": args.steps, "batch_size": args.batch, "lr": args.lr}
-    results: dict[str, list[dict]] = {"mathlens": [], "hand": []}
+    results: dict[str, list[dict]] = {"mathlens": [], "mathlens_no_ckpt": [], "hand": []}
     for i in range(args.repeats):
-        for side in (("mathlens", "hand") if i % 2 == 0 else ("hand", "mathlens")):
+        order = list(results) if i % 2 == 0 else list(results)[::-1]
+        for side in order:
             r = in_fresh_process(side, side_args)
             results[side].append(r)
             print(f"{side}: {r['tokens'] / r['seconds']:,.0f} tok/s, peak {r['peak_mb']:.0f} MB, final loss {r['loss']:.3f}", flush=True)
@@ -183,7 +189,8 @@ def main() -> None:
     print(
         f"mathlens_tok_per_s={med['mathlens']['tok_per_s']:.0f} hand_loop_tok_per_s={med['hand']['tok_per_s']:.0f} "
         f"ratio={med['mathlens']['tok_per_s'] / med['hand']['tok_per_s']:.2f} "
-        f"mathlens_peak_mb={med['mathlens']['peak_mb']:.0f} hand_loop_peak_mb={med['hand']['peak_mb']:.0f}"
+        f"mathlens_peak_mb={med['mathlens']['peak_mb']:.0f} hand_loop_peak_mb={med['hand']['peak_mb']:.0f} "
+        f"no_ckpt_tok_per_s={med['mathlens_no_ckpt']['tok_per_s']:.0f} no_ckpt_peak_mb={med['mathlens_no_ckpt']['peak_mb']:.0f}"
     )
 
 

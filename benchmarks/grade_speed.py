@@ -25,8 +25,8 @@ import math_verify.parser
 from math_verify import parse, verify
 from sympy.core.cache import clear_cache
 
-from mathlens.grading import equivalence
 from mathlens.evals.problems import LOADERS, load_benchmark
+from mathlens.grading import equivalence
 
 
 def respell(gold: str) -> str:

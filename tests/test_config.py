@@ -24,7 +24,9 @@ def test_yaml_lists_and_the_old_strings_mean_the_same(tmp_path):
 
 
 def test_nested_sections_and_flat_keys_fill_the_same_fields(tmp_path):
-    nested = resolve(LSOConfig, write(tmp_path, "model: {n_layer: 3, positions: rope}\ntrain: {steps: 40, lr: 0.001}\n"))
+    nested = resolve(
+        LSOConfig, write(tmp_path, "model: {n_layer: 3, positions: rope}\ntrain: {steps: 40, lr: 0.001}\n")
+    )
     flat = resolve(LSOConfig, n_layer=3, positions="rope", steps=40, lr=0.001)
     assert nested == flat
     assert (nested.model.n_layer, nested.model.n_embd, nested.train.steps, nested.train.batch_size) == (3, 128, 40, 128)
@@ -33,8 +35,15 @@ def test_nested_sections_and_flat_keys_fill_the_same_fields(tmp_path):
 
 
 def test_lengthgen_takes_a_mapping_of_steps_and_digit_lists(tmp_path):
-    cfg = resolve(LengthGenConfig, write(tmp_path, "steps_by_format: {direct: 1000}\ntrain_digits: [1, 2, 3, 5]\nformats: [direct, rule]\n"))
-    assert cfg.steps_by_format == {"direct": 1000} and cfg.train_digits == (1, 2, 3, 5) and cfg.formats == ("direct", "rule")
+    cfg = resolve(
+        LengthGenConfig,
+        write(tmp_path, "steps_by_format: {direct: 1000}\ntrain_digits: [1, 2, 3, 5]\nformats: [direct, rule]\n"),
+    )
+    assert (
+        cfg.steps_by_format == {"direct": 1000}
+        and cfg.train_digits == (1, 2, 3, 5)
+        and cfg.formats == ("direct", "rule")
+    )
     assert cfg.train_config("direct").steps == 1000 and cfg.train_config("rule").steps == 3000
     assert resolve(LengthGenConfig, steps_by_format="direct=1000", train_digits="1-3,5").train_digits == (1, 2, 3, 5)
 

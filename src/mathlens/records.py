@@ -39,7 +39,9 @@ class Example:
         for key in ("prompt", "target", "answer", "split"):
             if not isinstance(d[key], str):
                 raise MathlensError(f"{where}: field {key!r} must be a string, not {d[key]!r}")
-        return cls(d["id"], d["task"], (ops[0], ops[1]), d["prompt"], d["target"], d["answer"], d["split"], d.get("meta", {}))
+        return cls(
+            d["id"], d["task"], (ops[0], ops[1]), d["prompt"], d["target"], d["answer"], d["split"], d.get("meta", {})
+        )
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:

@@ -1,7 +1,7 @@
 import pytest
 
-from mathlens.formats import make_format
 from mathlens.backends.tools import sandbox_runner, solve_with_tools
+from mathlens.formats import make_format
 from mathlens.sandbox import Sandbox
 from mathlens.tasks import make_task
 

@@ -45,7 +45,20 @@ def test_bad_lso_input_is_one_line_and_exit_2(tmp_path, args, fragments):
 
 def test_a_split_with_no_training_cells_is_refused(tmp_path):
     # The chicken-rabbit grid is a triangle: this square covers every farm of 0-1 heads.
-    result = run("lso", "--task", "chicken_rabbit", "--range", "0-2", "--center", "1,1", "--radius", "1", *TINY, "--out", tmp_path)
+    result = run(
+        "lso",
+        "--task",
+        "chicken_rabbit",
+        "--range",
+        "0-2",
+        "--center",
+        "1,1",
+        "--radius",
+        "1",
+        *TINY,
+        "--out",
+        tmp_path,
+    )
     assert result.exit_code == 2
 
 
@@ -64,7 +77,10 @@ def test_paper_folder_errors_are_clean(tmp_path):
     assert_user_error(run("lso", "--data", tmp_path / "nope", *TINY, "--out", tmp_path), "no such folder")
 
 
-@pytest.mark.parametrize("verb", ["lso", "sweep", "lengthgen", "export", "finetune", "sandbox run", "grade", "eval", "report", "serve", "words"])
+@pytest.mark.parametrize(
+    "verb",
+    ["lso", "sweep", "lengthgen", "export", "finetune", "sandbox run", "grade", "eval", "report", "serve", "words"],
+)
 def test_every_verb_has_help_with_an_example(verb):
     result = run(*verb.split(), "--help")
     assert result.exit_code == 0
@@ -84,7 +100,9 @@ def test_sandbox_run_prints_what_a_cell_shows(tmp_path):
 
 def test_config_values_are_used_and_flags_win(tmp_path):
     cfg = tmp_path / "exp.yaml"
-    cfg.write_text("task: subtraction\nrange: 0-11\ncenter: 6,6\nradius: 1\nsteps: 3\nn-layer: 1\nn_embd: 16\nn_head: 2\ncontrol: false\n")
+    cfg.write_text(
+        "task: subtraction\nrange: 0-11\ncenter: 6,6\nradius: 1\nsteps: 3\nn-layer: 1\nn_embd: 16\nn_head: 2\ncontrol: false\n"
+    )
     result = run("lso", "--config", cfg, "--radius", "2", "--quiet", "--out", tmp_path / "run")
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
@@ -110,7 +128,13 @@ def test_grade_rewrites_verdicts_and_reports_pass_at_1(tmp_path):
 
 
 def test_report_prints_the_table_from_samples(tmp_path):
-    row = {"benchmark": "b", "id": "1", "gold": "2", "meta": {"subject": "algebra"}, "samples": [{"pred": "2", "correct": True}]}
+    row = {
+        "benchmark": "b",
+        "id": "1",
+        "gold": "2",
+        "meta": {"subject": "algebra"},
+        "samples": [{"pred": "2", "correct": True}],
+    }
     (tmp_path / "samples.jsonl").write_text(json.dumps(row) + "\n")
     result = run("report", tmp_path, "--by", "subject")
     assert result.exit_code == 0 and "b/algebra" in result.output and "100.0%" in result.output

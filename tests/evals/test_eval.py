@@ -9,14 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from mathlens.backends import Conversation, Sampling, cut_at_stop
+from mathlens.backends import Conversation, Sampling, as_text, cut_at_stop
 from mathlens.backends.openai import OpenAIBackend
+from mathlens.backends.serve import make_server
 from mathlens.errors import MathlensError
+from mathlens.evals.prompts import TEMPLATES, load_template
 from mathlens.evals.report import summarize
 from mathlens.evals.run import EvalConfig, run_eval
-from mathlens.backends import as_text
-from mathlens.evals.prompts import TEMPLATES, load_template
-from mathlens.backends.serve import make_server
 
 pytest.importorskip("transformers")
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from mathlens.errors import MathlensError
-from mathlens.grading.equivalence import as_number, choice_letter
 from mathlens.evals.problems import LOADERS, load_benchmark
+from mathlens.grading.equivalence import as_number, choice_letter
 
 NUMERIC = {"gsm8k", "aime24", "aime25", "amc23", "svamp", "mawps"}
 LETTERED = {"mmlu_stem", "sat_math"}

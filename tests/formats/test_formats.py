@@ -4,10 +4,10 @@ import pytest
 
 from mathlens.errors import MathlensError
 from mathlens.formats import FORMATS, make_format
-from mathlens.grading import final_answer
 from mathlens.formats.rule import RuleFollowing, render_compact
 from mathlens.formats.rules import SHIPPED, load_rule
 from mathlens.formats.trace import trace_call
+from mathlens.grading import final_answer
 from mathlens.lab.paper_data import load_paper_split
 from mathlens.tasks import make_task
 

@@ -10,13 +10,33 @@ from mathlens.config import resolve
 from mathlens.lab.lso import LSOConfig, run_lso, run_sweep
 from mathlens.records import read_examples
 
-SMALL = dict(range="0-19", center="10,10", radius="2", n_layer=1, n_head=2, n_embd=32, steps=60, batch_size=64, lr=3e-3, warmup_steps=10, eval_every=30)
+SMALL = dict(
+    range="0-19",
+    center="10,10",
+    radius="2",
+    n_layer=1,
+    n_head=2,
+    n_embd=32,
+    steps=60,
+    batch_size=64,
+    lr=3e-3,
+    warmup_steps=10,
+    eval_every=30,
+)
 
 
 def test_lso_writes_every_artefact(tmp_path):
     cfg = resolve(LSOConfig, **SMALL, out=str(tmp_path), control=True)
     m = run_lso(cfg, progress=False)
-    for name in ("heatmap.png", "metrics.json", "examples.jsonl", "predictions.jsonl", "ckpt.pt", "train_log.jsonl", "control/ckpt.pt"):
+    for name in (
+        "heatmap.png",
+        "metrics.json",
+        "examples.jsonl",
+        "predictions.jsonl",
+        "ckpt.pt",
+        "train_log.jsonl",
+        "control/ckpt.pt",
+    ):
         assert (tmp_path / name).exists(), name
     assert (m["n_train"], m["n_test"]) == (400 - 25, 25)
     for key in ("train_acc", "test_acc", "random_acc"):
@@ -41,14 +61,18 @@ def test_same_seed_same_numbers(tmp_path):
 
 def test_paper_folder_trains_as_it_is(tmp_path, paper_dir):
     folder = paper_dir / "addition" / "1hole_50-50_8_289_0-100"
-    cfg = resolve(LSOConfig, data=str(folder), n_layer=1, n_head=2, n_embd=16, steps=2, control=False, out=str(tmp_path))
+    cfg = resolve(
+        LSOConfig, data=str(folder), n_layer=1, n_head=2, n_embd=16, steps=2, control=False, out=str(tmp_path)
+    )
     m = run_lso(cfg, progress=False)
     assert (m["n_train"], m["n_test"]) == (9711, 289)
     assert m["squares"] == ["(50,50) r=8"]
 
 
 def test_sweep_draws_one_point_per_size_and_centre(tmp_path):
-    cfg = resolve(LSOConfig, **{**SMALL, "steps": 5, "radius": "1,2", "center": "6,6;13,13"}, control=False, out=str(tmp_path))
+    cfg = resolve(
+        LSOConfig, **{**SMALL, "steps": 5, "radius": "1,2", "center": "6,6;13,13"}, control=False, out=str(tmp_path)
+    )
     rows = run_sweep(cfg, progress=False)
     assert [(r["center"], r["side"]) for r in rows] == [("6,6", 3), ("6,6", 5), ("13,13", 3), ("13,13", 5)]
     assert (tmp_path / "sweep.png").stat().st_size > 1000
@@ -56,7 +80,27 @@ def test_sweep_draws_one_point_per_size_and_centre(tmp_path):
 
 
 def test_cli_lso_prints_the_summary(tmp_path):
-    args = ["lso", "--range", "0-11", "--center", "6,6", "--radius", "1", "--steps", "3", "--n-layer", "1", "--n-embd", "16", "--n-head", "2", "--no-control", "--quiet", "--out", str(tmp_path)]
+    args = [
+        "lso",
+        "--range",
+        "0-11",
+        "--center",
+        "6,6",
+        "--radius",
+        "1",
+        "--steps",
+        "3",
+        "--n-layer",
+        "1",
+        "--n-embd",
+        "16",
+        "--n-head",
+        "2",
+        "--no-control",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "train_acc" in result.stdout and "heatmap.png" in result.stdout

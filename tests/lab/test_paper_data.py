@@ -5,8 +5,8 @@ import json
 import pytest
 
 from mathlens.errors import MathlensError
-from mathlens.lab.paper_data import load_paper_split, parse_folder_name
 from mathlens.lab.examples import make_examples
+from mathlens.lab.paper_data import load_paper_split, parse_folder_name
 from mathlens.lab.splits import leave_square_out
 
 
@@ -17,7 +17,11 @@ def hole_folders(paper_dir):
 def test_there_are_1hole_and_3hole_folders_for_all_five_tasks(paper_dir):
     folders = hole_folders(paper_dir)
     assert {p.parent.name for p in folders} == {
-        "addition", "base_addition", "linear_regression", "mod_addition", "rabbits_and_chickens"
+        "addition",
+        "base_addition",
+        "linear_regression",
+        "mod_addition",
+        "rabbits_and_chickens",
     }
     assert len(folders) >= 20
 

@@ -78,5 +78,7 @@ def test_the_tiny_backend_seeds_each_sample_by_problem_and_index():
     again = backend.generate(PROMPTS[2:4], sampling, keys=["c", "d"])
     assert again == first[2:4]
     assert len({tuple(s) for s in first}) == 4 and all(len(set(s)) > 1 for s in first)
-    other_seed = backend.generate(PROMPTS[:4], Sampling(n=3, temperature=0.8, max_tokens=12, seed=6), keys=["a", "b", "c", "d"])
+    other_seed = backend.generate(
+        PROMPTS[:4], Sampling(n=3, temperature=0.8, max_tokens=12, seed=6), keys=["a", "b", "c", "d"]
+    )
     assert other_seed != first

@@ -6,13 +6,13 @@ import pytest
 
 transformers = pytest.importorskip("transformers")
 
-from mathlens.lab.export import export_rows
-from mathlens.train.hf import FinetuneConfig, finetune, read_pairs
-from mathlens.formats import make_format
 from mathlens.config import resolve
+from mathlens.formats import make_format
+from mathlens.lab.export import export_rows
 from mathlens.lab.lengthgen import LengthGenConfig, run_lengthgen
 from mathlens.records import write_jsonl
 from mathlens.tasks import make_task
+from mathlens.train.hf import FinetuneConfig, finetune, read_pairs
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,12 @@ def test_bad_rows_are_named(tmp_path):
 def test_lengthgen_evaluates_a_hugging_face_model(tiny_model, tmp_path):
     cfg = resolve(
         LengthGenConfig,
-        hf_model=str(tiny_model), formats="direct,tir", test_digits="1-2", n_test=3, max_new_tokens=8, out=str(tmp_path)
+        hf_model=str(tiny_model),
+        formats="direct,tir",
+        test_digits="1-2",
+        n_test=3,
+        max_new_tokens=8,
+        out=str(tmp_path),
     )
     result = run_lengthgen(cfg, progress=False)
     assert set(result["curves"]["tir"]) == {1, 2}
@@ -60,7 +65,9 @@ def test_lengthgen_evaluates_a_hugging_face_model(tiny_model, tmp_path):
 
 def test_finetune_resumes_from_its_last_checkpoint(tiny_model, data, tmp_path):
     out = tmp_path / "ft"
-    first = FinetuneConfig(str(tiny_model), str(data), str(out), steps=4, batch_size=4, lr=1e-3, warmup_steps=1, save_steps=2)
+    first = FinetuneConfig(
+        str(tiny_model), str(data), str(out), steps=4, batch_size=4, lr=1e-3, warmup_steps=1, save_steps=2
+    )
     finetune(first, progress=False)
     assert sorted(p.name for p in (out / "checkpoints").glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
     longer = FinetuneConfig(**{**first.__dict__, "steps": 6, "resume": True})
@@ -92,9 +99,24 @@ def test_two_processes_under_accelerate_launch_train_one_model(tiny_model, data,
     script, out = tmp_path / "train.py", tmp_path / "ddp"
     script.write_text(SCRIPT)
     launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
-    launch += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29517"]
+    launch += [
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        "29517",
+    ]
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
-    done = subprocess.run([*launch, str(script), str(tiny_model), str(data), str(out)], env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [*launch, str(script), str(tiny_model), str(data), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r["processes"] == 2 and r["backend"] == "gloo" for r in ranks)

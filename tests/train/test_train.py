@@ -1,11 +1,10 @@
 import pytest
 import torch
 
-from mathlens.models import GPT, CharTokenizer, GPTConfig
 from mathlens.lab.examples import make_examples
 from mathlens.lab.splits import Square, leave_square_out
+from mathlens.models import GPT, CharTokenizer, GPTConfig, load_checkpoint, load_model
 from mathlens.tasks import make_task
-from mathlens.models import load_checkpoint, load_model
 from mathlens.train import TrainConfig, encode_examples, train
 
 

@@ -21,7 +21,9 @@ class HFBackend:
         return generate_batched(self.model, self.tokenizer, prompts, sampling, self.batch_size)
 
 
-def generate_batched(model: Any, tokenizer: Any, texts: list[str], sampling: Sampling, batch_size: int) -> list[list[str]]:
+def generate_batched(
+    model: Any, tokenizer: Any, texts: list[str], sampling: Sampling, batch_size: int
+) -> list[list[str]]:
     """``sampling.n`` continuations per text, each cut after its first stop string."""
     import torch
 

@@ -10,9 +10,8 @@ or a dropped connection is retried with exponential back-off before the run give
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import asyncio
+from collections.abc import Sequence
 
 from ..errors import MathlensError
 from .base import Conversation, Prompt, Sampling

@@ -39,6 +39,8 @@ class TinyBackend:
         keys = list(keys) if keys is not None else prompts
         flat = [p for p in prompts for _ in range(sampling.n)]
         seeds = [sample_seed(sampling.seed, key, j) for key in keys for j in range(sampling.n)]
-        texts = decode(self.model, self.tokenizer, flat, temperature=sampling.temperature, top_p=sampling.top_p, seeds=seeds, **run)
+        texts = decode(
+            self.model, self.tokenizer, flat, temperature=sampling.temperature, top_p=sampling.top_p, seeds=seeds, **run
+        )
         texts = [cut_at_stop(t, sampling.stop, keep=True) for t in texts]
         return [texts[i : i + sampling.n] for i in range(0, len(texts), sampling.n)]

@@ -112,7 +112,9 @@ def solve_with_tools(
     return samples
 
 
-def _decode_round(samples: list[ToolSample], active: list[int], generate: Generate, final: bool) -> list[tuple[int, str]]:
+def _decode_round(
+    samples: list[ToolSample], active: list[int], generate: Generate, final: bool
+) -> list[tuple[int, str]]:
     """One batched decode of ``active`` samples; those that stop at the output fence, with their code."""
     outs = generate([samples[i].prompt + samples[i].completion for i in active], active)
     waiting = []

@@ -20,4 +20,3 @@ app.add_typer(sandbox.sandbox_app, name="sandbox")
 
 def main() -> None:
     app()
-

@@ -44,5 +44,3 @@ def options(flags: dict) -> dict:
 
 def pct(x: float | None) -> str:
     return "—" if x is None else f"{x:.1%}"
-
-

@@ -17,7 +17,9 @@ app = capability("The evaluation harness.")
 @app.command(epilog="Example: mathlens grade runs/eval-7b/samples.jsonl --out regraded.jsonl")
 @user_errors
 def grade(
-    samples: Annotated[Path, typer.Argument(help="samples.jsonl: {id, question, gold, samples: [{completion}]} per line.")],
+    samples: Annotated[
+        Path, typer.Argument(help="samples.jsonl: {id, question, gold, samples: [{completion}]} per line.")
+    ],
     out: Annotated[Optional[Path], typer.Option(help="Write here instead of rewriting SAMPLES in place.")] = None,
 ) -> None:
     """Re-grade saved samples with the current grader (extraction + math-verify equivalence)."""
@@ -30,13 +32,20 @@ def grade(
     )
 
 
-@app.command("eval", epilog="Example: mathlens eval --backend hf --model ./checkpoint --benchmark gsm8k,math_test500 --mode tir -n 4 --temperature 0.7 --out runs/eval")
+@app.command(
+    "eval",
+    epilog="Example: mathlens eval --backend hf --model ./checkpoint --benchmark gsm8k,math_test500 --mode tir -n 4 --temperature 0.7 --out runs/eval",
+)
 @user_errors
 def eval_(
-    model: Annotated[str, typer.Option(help="Checkpoint (tiny: ckpt.pt), HF id or folder, or the served model's name.")],
+    model: Annotated[
+        str, typer.Option(help="Checkpoint (tiny: ckpt.pt), HF id or folder, or the served model's name.")
+    ],
     backend: Annotated[str, typer.Option(help="tiny, hf, vllm or openai.")] = "hf",
     benchmark: Annotated[str, typer.Option(help="Comma-separated: gsm8k, math_test500, … or .jsonl files.")] = "gsm8k",
-    data_dir: Annotated[Optional[str], typer.Option(help="Benchmark folders [$MATHLENS_BENCHMARKS or ../shared/data/benchmarks].")] = None,
+    data_dir: Annotated[
+        Optional[str], typer.Option(help="Benchmark folders [$MATHLENS_BENCHMARKS or ../shared/data/benchmarks].")
+    ] = None,
     mode: Annotated[str, typer.Option(help="cot or tir (the model's code runs in the sandbox).")] = "cot",
     prompt: Annotated[Optional[str], typer.Option(help="Template name or YAML file [qwen25-math-cot / -tir].")] = None,
     n: Annotated[int, typer.Option("-n", help="Samples per problem.")] = 1,
@@ -47,10 +56,18 @@ def eval_(
     limit: Annotated[Optional[int], typer.Option(help="First N problems of each benchmark.")] = None,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     chunk: Annotated[int, typer.Option(help="Problems per generate call and per write to samples.jsonl.")] = 32,
-    base_url: Annotated[str, typer.Option(help="openai backend: the server's /v1 address.")] = "http://127.0.0.1:8000/v1",
+    base_url: Annotated[
+        str, typer.Option(help="openai backend: the server's /v1 address.")
+    ] = "http://127.0.0.1:8000/v1",
     concurrency: Annotated[int, typer.Option(help="openai backend: requests in flight.")] = 16,
-    api: Annotated[str, typer.Option(help="openai backend: completions (prompt rendered here) or chat (the server's chat template).")] = "completions",
-    out: Annotated[Path, typer.Option(help="Run folder: samples.jsonl, metrics.json, metrics_by_subject/level.json; rerun to resume.")] = Path("runs/eval"),
+    api: Annotated[
+        str,
+        typer.Option(help="openai backend: completions (prompt rendered here) or chat (the server's chat template)."),
+    ] = "completions",
+    out: Annotated[
+        Path,
+        typer.Option(help="Run folder: samples.jsonl, metrics.json, metrics_by_subject/level.json; rerun to resume."),
+    ] = Path("runs/eval"),
     quiet: Quiet = False,
 ) -> None:
     """Evaluate a model on math benchmarks (CoT or TIR), resumably; prints the metrics table."""
@@ -132,5 +149,3 @@ def print_report(metrics: dict, where: Path) -> None:
             cells[columns.index("pass@1")] += f" [{lo:.0%}, {hi:.0%}]"
         table.add_row(name, str(m["problems"]), *cells)
     out_console.print(table)
-
-

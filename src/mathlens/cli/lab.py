@@ -13,14 +13,23 @@ from .common import Quiet, capability, options, out_console, pct, user_errors
 app = capability("The case-or-rule lab.")
 
 # Options shared by `lso` and `sweep`; None means "not given", so --config can fill it.
-Task = Annotated[Optional[str], typer.Option(help="addition, subtraction, multiplication, mod_addition, base_addition, linear, chicken_rabbit.")]
-FormatName = Annotated[Optional[str], typer.Option("--format", help="Answer format: direct, scratchpad, rule or tir [direct].")]
-Range = Annotated[Optional[str], typer.Option("--range", help="Operand range low-high, inclusive [task default: 0-99].")]
+Task = Annotated[
+    Optional[str],
+    typer.Option(help="addition, subtraction, multiplication, mod_addition, base_addition, linear, chicken_rabbit."),
+]
+FormatName = Annotated[
+    Optional[str], typer.Option("--format", help="Answer format: direct, scratchpad, rule or tir [direct].")
+]
+Range = Annotated[
+    Optional[str], typer.Option("--range", help="Operand range low-high, inclusive [task default: 0-99].")
+]
 Center = Annotated[Optional[str], typer.Option(help="Square centre x,y; several: '20,20;70,70' [default: 50,50].")]
 Modulus = Annotated[Optional[int], typer.Option(help="Modulus of mod_addition [113].")]
 Base = Annotated[Optional[int], typer.Option(help="Base of base_addition [9].")]
 Data = Annotated[Optional[Path], typer.Option(help="A paper split folder (train.json, test.json) to use as it is.")]
-Control = Annotated[Optional[bool], typer.Option("--control/--no-control", help="Also train on a random split with as many test cells.")]
+Control = Annotated[
+    Optional[bool], typer.Option("--control/--no-control", help="Also train on a random split with as many test cells.")
+]
 NLayer = Annotated[Optional[int], typer.Option(help="Transformer layers [2].")]
 NHead = Annotated[Optional[int], typer.Option(help="Attention heads [4].")]
 NEmbd = Annotated[Optional[int], typer.Option(help="Width [128].")]
@@ -31,9 +40,13 @@ Lr = Annotated[Optional[float], typer.Option(help="Peak learning rate [3e-3].")]
 WeightDecay = Annotated[Optional[float], typer.Option(help="AdamW weight decay [0].")]
 Seed = Annotated[Optional[int], typer.Option(help="Seed of init, batches and control split [0].")]
 Out = Annotated[Optional[Path], typer.Option(help="Output folder.")]
-Device = Annotated[Optional[str], typer.Option(help="auto, cpu or cuda: where the tiny model trains and decodes (default: auto).")]
+Device = Annotated[
+    Optional[str], typer.Option(help="auto, cpu or cuda: where the tiny model trains and decodes (default: auto).")
+]
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="YAML file of any of these options (flags win).")]
-Resume = Annotated[Optional[bool], typer.Option("--resume", help="Continue from the checkpoints in --out after a kill.")]
+Resume = Annotated[
+    Optional[bool], typer.Option("--resume", help="Continue from the checkpoints in --out after a kill.")
+]
 
 
 @app.command(epilog="Example: mathlens lso --task addition --range 0-99 --center 50,50 --radius 10 --out runs/add-r10")
@@ -43,7 +56,9 @@ def lso(
     format_: FormatName = None,
     range_: Range = None,
     center: Center = None,
-    radius: Annotated[Optional[str], typer.Option(help="Half side r (side 2r+1), one per centre or one for all [10].")] = None,
+    radius: Annotated[
+        Optional[str], typer.Option(help="Half side r (side 2r+1), one per centre or one for all [10].")
+    ] = None,
     modulus: Modulus = None,
     base: Base = None,
     data: Data = None,
@@ -84,10 +99,14 @@ def sweep(
     format_: FormatName = None,
     range_: Range = None,
     center: Center = None,
-    radius: Annotated[Optional[str], typer.Option(help="Half sides to sweep, comma separated [1,2,4,6,8,10,15].")] = None,
+    radius: Annotated[
+        Optional[str], typer.Option(help="Half sides to sweep, comma separated [1,2,4,6,8,10,15].")
+    ] = None,
     modulus: Modulus = None,
     base: Base = None,
-    control: Annotated[Optional[bool], typer.Option("--control/--no-control", help="Also train a random-split control per size [off].")] = None,
+    control: Annotated[
+        Optional[bool], typer.Option("--control/--no-control", help="Also train a random-split control per size [off].")
+    ] = None,
     n_layer: NLayer = None,
     n_head: NHead = None,
     n_embd: NEmbd = None,
@@ -115,19 +134,27 @@ def sweep(
     for col in ("centre", "side", "test cells", "train acc", "held-out acc", "random acc"):
         table.add_column(col, justify="right")
     for r in rows:
-        table.add_row(r["center"], str(r["side"]), str(r["n_test"]), pct(r["train_acc"]), pct(r["test_acc"]), pct(r["random_acc"]))
+        table.add_row(
+            r["center"], str(r["side"]), str(r["n_test"]), pct(r["train_acc"]), pct(r["test_acc"]), pct(r["random_acc"])
+        )
     out_console.print(table)
     out_console.print(f"plot: {Path(cfg.out) / 'sweep.png'}")
 
 
-@app.command(epilog="Example: mathlens lengthgen --task addition --train-digits 1-5 --test-digits 1-12 --formats direct,scratchpad,rule,tir --out runs/lengthgen")
+@app.command(
+    epilog="Example: mathlens lengthgen --task addition --train-digits 1-5 --test-digits 1-12 --formats direct,scratchpad,rule,tir --out runs/lengthgen"
+)
 @user_errors
 def lengthgen(
     task: Task = None,
     base: Base = None,
-    train_digits: Annotated[Optional[str], typer.Option(help="Digit counts to train on: 1-3, or with a gap 1-3,5 [1-3].")] = None,
+    train_digits: Annotated[
+        Optional[str], typer.Option(help="Digit counts to train on: 1-3, or with a gap 1-3,5 [1-3].")
+    ] = None,
     test_digits: Annotated[Optional[str], typer.Option(help="Digit counts to test on [1-8].")] = None,
-    formats: Annotated[Optional[str], typer.Option(help="Formats, one model each [direct,scratchpad,rule,tir].")] = None,
+    formats: Annotated[
+        Optional[str], typer.Option(help="Formats, one model each [direct,scratchpad,rule,tir].")
+    ] = None,
     n_train: Annotated[Optional[int], typer.Option(help="Training problems per digit count [2000].")] = None,
     n_test: Annotated[Optional[int], typer.Option(help="Test problems per digit count [100].")] = None,
     n_layer: NLayer = None,
@@ -135,13 +162,20 @@ def lengthgen(
     n_embd: NEmbd = None,
     positions: Annotated[Optional[str], typer.Option(help="learned or rope [rope].")] = None,
     steps: Annotated[Optional[int], typer.Option(help="Optimizer steps per format [3000].")] = None,
-    steps_by_format: Annotated[Optional[str], typer.Option(help="Per-format steps overriding --steps, e.g. direct=1000.")] = None,
+    steps_by_format: Annotated[
+        Optional[str], typer.Option(help="Per-format steps overriding --steps, e.g. direct=1000.")
+    ] = None,
     batch_size: BatchSize = None,
     lr: Lr = None,
     weight_decay: WeightDecay = None,
     seed: Seed = None,
-    hf_model: Annotated[Optional[str], typer.Option("--model", help="Evaluate this fine-tuned HF model (path or hub id) instead of training.")] = None,
-    rule_style: Annotated[Optional[str], typer.Option(help="compact (tiny models) or code (HF models) [by model].")] = None,
+    hf_model: Annotated[
+        Optional[str],
+        typer.Option("--model", help="Evaluate this fine-tuned HF model (path or hub id) instead of training."),
+    ] = None,
+    rule_style: Annotated[
+        Optional[str], typer.Option(help="compact (tiny models) or code (HF models) [by model].")
+    ] = None,
     out: Out = None,
     config: ConfigFile = None,
     resume: Resume = None,
@@ -179,7 +213,9 @@ def export(
     base: Base = None,
     rule: Annotated[Optional[str], typer.Option(help="Your own rule file (.py) instead of the shipped one.")] = None,
     rule_style: Annotated[str, typer.Option(help="Recitation style: code (the paper's) or compact.")] = "code",
-    rule_text: Annotated[Optional[str], typer.Option(help="How the prompt states the rule: code, natural, pseudo or none [code].")] = None,
+    rule_text: Annotated[
+        Optional[str], typer.Option(help="How the prompt states the rule: code, natural, pseudo or none [code].")
+    ] = None,
     chat: Annotated[bool, typer.Option("--chat", help="Write chat messages instead of prompt/completion.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the problem draw.")] = 0,
     out: Annotated[Path, typer.Option(help="Output JSONL file.")] = Path("data/export.jsonl"),
@@ -215,5 +251,3 @@ def print_lso(m: dict, out: Path) -> None:
         depth.add_row(*(pct(v) for v in m["acc_by_depth"].values()))
         out_console.print(depth)
     out_console.print(f"heatmap: {out / 'heatmap.png'}  metrics: {out / 'metrics.json'}")
-
-

@@ -25,7 +25,9 @@ def sandbox_run(
     files: Annotated[list[Path], typer.Argument(help="Python files; each runs in its own sandboxed process.")],
     timeout: Annotated[float, typer.Option(help="Wall-clock seconds per file.")] = 5.0,
     memory_mb: Annotated[int, typer.Option(help="Memory a file may use on top of the warm interpreter.")] = 512,
-    cells: Annotated[bool, typer.Option("--cells", help="Split each file at '# %%' lines and run it as notebook cells.")] = False,
+    cells: Annotated[
+        bool, typer.Option("--cells", help="Split each file at '# %%' lines and run it as notebook cells.")
+    ] = False,
     isolation: Annotated[str, typer.Option(help="auto (the strongest available), namespaces or rlimits.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result per file.")] = False,
 ) -> None:
@@ -57,5 +59,3 @@ def sandbox_run(
         print(f"[{status} in {result.seconds:.3f} s · isolation {level}]", file=sys.stderr)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
-
-

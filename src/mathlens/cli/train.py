@@ -17,14 +17,25 @@ app = capability("Training pretrained models.")
 def finetune(
     model: Annotated[str, typer.Option(help="Hugging Face model id or local folder.")],
     data: Annotated[Path, typer.Option(help="JSONL from `mathlens export`.")],
-    lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters (peft), merged into the saved model.")] = False,
+    lora: Annotated[
+        bool, typer.Option("--lora", help="Train LoRA adapters (peft), merged into the saved model.")
+    ] = False,
     epochs: Annotated[float, typer.Option(help="Passes over the data.")] = 1.0,
     steps: Annotated[Optional[int], typer.Option(help="Optimizer steps (overrides --epochs).")] = None,
     batch_size: Annotated[int, typer.Option(help="Rows per device per micro-batch.")] = 8,
     grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimizer step.")] = 1,
     bf16: Annotated[str, typer.Option(help="auto (where the GPU has it), on or off.")] = "auto",
+    checkpointing: Annotated[
+        bool,
+        typer.Option(
+            "--gradient-checkpointing/--no-gradient-checkpointing",
+            help="Recompute activations: less memory, ~30% slower.",
+        ),
+    ] = True,
     save_steps: Annotated[int, typer.Option(help="Steps between resumable checkpoints (OUT/checkpoints).")] = 500,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint in OUT/checkpoints.")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from the last checkpoint in OUT/checkpoints.")
+    ] = False,
     lr: Annotated[Optional[float], typer.Option(help="Peak learning rate [2e-5 full, 1e-4 LoRA].")] = None,
     seed: Annotated[int, typer.Option(help="Seed of init and order.")] = 0,
     out: Annotated[Path, typer.Option(help="Output folder for the model.")] = Path("runs/finetune"),
@@ -39,10 +50,20 @@ def finetune(
 
     lr = lr if lr is not None else (1e-4 if lora else 2e-5)
     cfg = FinetuneConfig(
-        str(model), str(data), str(out), lora, epochs=epochs, steps=steps, batch_size=batch_size, grad_accum=grad_accum,
-        lr=lr, bf16=bf16, save_steps=save_steps, resume=resume, seed=seed,
+        str(model),
+        str(data),
+        str(out),
+        lora,
+        epochs=epochs,
+        steps=steps,
+        batch_size=batch_size,
+        grad_accum=grad_accum,
+        lr=lr,
+        bf16=bf16,
+        gradient_checkpointing=checkpointing,
+        save_steps=save_steps,
+        resume=resume,
+        seed=seed,
     )
     losses = run(cfg, progress=not quiet).losses
     out_console.print(f"{len(losses)} logged steps, loss {losses[0]:.4f} → {losses[-1]:.4f}; model in {out}")
-
-

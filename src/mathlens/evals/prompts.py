@@ -1,7 +1,7 @@
 """Prompt templates by name: the Qwen2.5-Math CoT and TIR system prompts, a few-shot CoT, or a file.
 
-A template gives chat messages; ``as_text`` turns them into the text a completion model
-reads, through the tokenizer's chat template when it has one.
+A template gives chat messages; ``backends.as_text`` turns them into the text a completion
+model reads, through the tokenizer's chat template when it has one.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from pathlib import Path
 
 import yaml
 
-from ..backends.base import as_text  # noqa: F401 - templates render through it
 from ..errors import MathlensError
 
 

@@ -43,7 +43,9 @@ def last_boxed(text: str) -> str | None:
 def answer_is(text: str) -> str | None:
     """What follows the last "the answer is" in ``text``, without a closing period or ``$``."""
     said = _ANSWER_IS.findall(text)
-    return said[-1].strip(" $") or None if said else None
+    if not said:
+        return None
+    return said[-1].strip(" $") or None
 
 
 def final_answer(completion: str) -> str | None:

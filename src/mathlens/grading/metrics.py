@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from .equivalence import equivalent
 
+
 def pass_at_k(n: int, c: int, k: int) -> float:
     """The unbiased pass@k of Chen et al. (2021): 1 - C(n-c, k) / C(n, k), in a stable product form."""
     if not 0 <= c <= n or not 1 <= k <= n:

@@ -18,5 +18,7 @@ def make_examples(task: Task, split: Split, fmt: Format | None = None) -> list[E
         label = "test" if ops in test else "train"
         depth = split.depth(task.coord(ops))
         meta = {} if depth is None else {"depth": depth}
-        examples.append(Example(i, task.name, ops, fmt.prompt(task, *ops), fmt.target(task, *ops), task.answer(*ops), label, meta))
+        examples.append(
+            Example(i, task.name, ops, fmt.prompt(task, *ops), fmt.target(task, *ops), task.answer(*ops), label, meta)
+        )
     return examples

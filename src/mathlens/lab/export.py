@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ..formats import Format
 from ..records import write_jsonl
-from .splits import length_split
 from ..tasks import Task
+from .splits import length_split
 
 
 def export_rows(task: Task, fmt: Format, digits: list[int], n: int, seed: int = 0, chat: bool = False) -> list[dict]:

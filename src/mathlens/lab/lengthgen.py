@@ -63,7 +63,13 @@ class LengthGenConfig:
 def length_examples(task: Task, fmt: Format, cfg: LengthGenConfig) -> list[Example]:
     fmt.check(task)
     train_pairs, test_pairs = length_split(
-        list(cfg.train_digits), list(cfg.test_digits), cfg.n_train, cfg.n_test, cfg.train.seed, task.base, task.single_digit_b
+        list(cfg.train_digits),
+        list(cfg.test_digits),
+        cfg.n_train,
+        cfg.n_test,
+        cfg.train.seed,
+        task.base,
+        task.single_digit_b,
     )
     rows = [(p, "train") for p in train_pairs] + [(p, "test") for p in test_pairs]
     return [
@@ -104,7 +110,18 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool) -> d
         model, tokenizer = build_model(texts, cfg.model, cfg.train.seed, block_multiple=64)
         model.to(resolve_device(cfg.device))
         extra = {"task": task.params(), "format": name, "config": asdict(cfg)}
-        train(model, tokenizer, train_rows, cfg.train_config(name), out, {"train": train_rows[::7]}, cfg.resume, extra, progress, name)
+        train(
+            model,
+            tokenizer,
+            train_rows,
+            cfg.train_config(name),
+            out,
+            {"train": train_rows[::7]},
+            cfg.resume,
+            extra,
+            progress,
+            name,
+        )
         max_new = max(len(e.target) for e in test_rows) + 2
         done = complete(TinyBackend(model, tokenizer), [e.prompt for e in test_rows], fmt, max_new)
     rows = [

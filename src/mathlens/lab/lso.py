@@ -128,7 +128,9 @@ def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
     if cfg.control:
         control = random_split(task, len(split.test), seed=cfg.train.seed)
         control_examples = make_examples(task, control, make_format(cfg.format))
-        control_rows = fit_and_predict(control_examples, cfg, out / "control", {"task": task.params(), "split": "random"}, progress, "control")
+        control_rows = fit_and_predict(
+            control_examples, cfg, out / "control", {"task": task.params(), "split": "random"}, progress, "control"
+        )
         write_jsonl(out / "control" / "predictions.jsonl", control_rows)
         metrics["random_acc"] = accuracy(r for r in control_rows if r["split"] == "test")
     title = f"{task.name}, {cfg.format}: train {metrics['train_acc']:.1%}, held out {metrics['test_acc']:.1%}"
@@ -150,7 +152,11 @@ def run_sweep(cfg: LSOConfig, progress: bool = True) -> list[dict]:
         raise MathlensError("a sweep generates its splits: use --task, --center and --radius, not --data")
     out = Path(cfg.out)
     runs = [
-        (center, radius, replace(cfg, center=(center,), radius=(radius,), out=str(out / f"c{center[0]}-{center[1]}_r{radius}")))
+        (
+            center,
+            radius,
+            replace(cfg, center=(center,), radius=(radius,), out=str(out / f"c{center[0]}-{center[1]}_r{radius}")),
+        )
         for center in cfg.center
         for radius in cfg.radius
     ]

@@ -44,7 +44,9 @@ def heatmap(
     ax.imshow(image, origin="lower", extent=extent, interpolation="nearest", aspect="equal")
     for sq in squares:
         (cx, cy), rad = sq.center, sq.radius
-        ax.add_patch(Rectangle((cx - rad - 0.5, cy - rad - 0.5), 2 * rad + 1, 2 * rad + 1, fill=False, lw=1.5, ec="black"))
+        ax.add_patch(
+            Rectangle((cx - rad - 0.5, cy - rad - 0.5), 2 * rad + 1, 2 * rad + 1, fill=False, lw=1.5, ec="black")
+        )
     names = {"chicken_rabbit": ("legs / 2", "heads")}
     xlabel, ylabel = names.get(task.name, ("a", "b"))
     ax.set_xlabel(xlabel)
@@ -76,7 +78,14 @@ def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
     controls = [r for r in rows if r.get("random_acc") is not None]
     if controls:
         controls.sort(key=lambda r: r["side"])
-        ax.plot([r["side"] for r in controls], [r["random_acc"] for r in controls], ls="--", marker="x", c="grey", label="random cells, same count")
+        ax.plot(
+            [r["side"] for r in controls],
+            [r["random_acc"] for r in controls],
+            ls="--",
+            marker="x",
+            c="grey",
+            label="random cells, same count",
+        )
     ax.set_xlabel("side of the held-out square (cells)")
     ax.set_ylabel("accuracy on held-out cells")
     ax.set_ylim(-0.03, 1.03)
@@ -97,7 +106,9 @@ def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
     return _save(fig, path)
 
 
-def lengthgen_plot(curves: dict[str, dict[int, float]], train_digits: Sequence[int], path: str | Path, title: str = "") -> Path:
+def lengthgen_plot(
+    curves: dict[str, dict[int, float]], train_digits: Sequence[int], path: str | Path, title: str = ""
+) -> Path:
     """Accuracy against operand digits, one line per format, the trained digit counts shaded."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for d in train_digits:

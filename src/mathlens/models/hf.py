@@ -46,7 +46,12 @@ def prompt_text(tokenizer: Any, user: str) -> str:
 
 
 def save_random_char_gpt2(
-    path: str | Path, n_embd: int = 64, n_layer: int = 2, n_head: int = 2, n_positions: int = 256, init_range: float = 0.02
+    path: str | Path,
+    n_embd: int = 64,
+    n_layer: int = 2,
+    n_head: int = 2,
+    n_positions: int = 256,
+    init_range: float = 0.02,
 ) -> Path:
     """A randomly initialised GPT-2 over single characters, saved as any hub model is: lets the
     Hugging Face paths (finetune, the hf backend, lengthgen --model) run where no hub can be reached."""

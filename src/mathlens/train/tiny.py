@@ -155,7 +155,9 @@ def _restore(path: Path, model: GPT, optimizer, sampler: torch.Generator, config
     wanted = {k: v for k, v in asdict(config).items() if k != "steps"}
     if saved != wanted:
         changed = sorted(k for k in wanted if saved.get(k) != wanted[k])
-        raise MathlensError(f"{path}: training settings changed since the checkpoint ({', '.join(changed)}); drop --resume")
+        raise MathlensError(
+            f"{path}: training settings changed since the checkpoint ({', '.join(changed)}); drop --resume"
+        )
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     sampler.set_state(state["sampler"])
