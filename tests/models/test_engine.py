@@ -82,3 +82,23 @@ def test_the_tiny_backend_seeds_each_sample_by_problem_and_index():
         PROMPTS[:4], Sampling(n=3, temperature=0.8, max_tokens=12, seed=6), keys=["a", "b", "c", "d"]
     )
     assert other_seed != first
+
+
+def test_devices_are_checked_before_any_work():
+    from mathlens.errors import MathlensError
+    from mathlens.models import resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(MathlensError, match="choose auto, cpu, cuda"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(MathlensError, match="no GPU"):
+            resolve_device("cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU here")
+def test_the_engine_gives_the_same_greedy_answers_on_the_gpu():
+    model, tok = tiny()
+    on_cpu = decode(model, tok, PROMPTS, 12)
+    assert decode(model.cuda(), tok, PROMPTS, 12) == on_cpu

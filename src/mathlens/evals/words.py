@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..backends import as_text
-from ..models import ModelConfig, build_model
+from ..models import ModelConfig, build_model, resolve_device
 from ..records import Example, write_jsonl
 from ..train import TrainConfig, train
 from .prompts import TEMPLATES
@@ -54,6 +54,7 @@ class WordsConfig:
     n_head: int = 4
     n_embd: int = 128
     seed: int = 0
+    device: str = "auto"  # auto, cpu or cuda
 
 
 def train_word_model(cfg: WordsConfig, progress: bool = True) -> Path:
@@ -71,6 +72,7 @@ def train_word_model(cfg: WordsConfig, progress: bool = True) -> Path:
     texts = [e.prompt + e.target for e in examples] + [as_text(plain.messages(r["question"])) for r in test_rows]
     shape = ModelConfig(cfg.n_layer, cfg.n_head, cfg.n_embd)
     model, tokenizer = build_model(texts, shape, cfg.seed, block_multiple=64, margin=8)
+    model.to(resolve_device(cfg.device))
     config = TrainConfig(
         steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=0.0, eval_every=0, seed=cfg.seed
     )
