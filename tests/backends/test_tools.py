@@ -80,3 +80,18 @@ def test_groups_take_turns_and_give_the_same_samples(run, groups):
     solved = solve_with_tools(model, [f"q{i}" for i in range(5)], run, max_calls=2, groups=groups)
     assert all([c["output"] for c in s.calls] == ["40", "42"] for s in solved)
     assert sum(calls) == 15 and len(calls) == 3 * groups  # 3 rounds for each group
+
+
+def test_token_mask_with_a_hugging_face_tokenizer(tiny_model):
+    """No token straddles model text and tool text, whatever the tokenizer."""
+    transformers = pytest.importorskip("transformers")
+    from mathlens.backends.tools import ToolSample
+
+    tok = transformers.AutoTokenizer.from_pretrained(tiny_model)
+    text = "```python\nprint(6*7)\n```\n```output\n42\n```\nThe answer is 42."
+    start = text.index("42\n```")
+    sample = ToolSample("q", text, injected=[(start, start + len("42\n```\n"))])
+    ids, mask = sample.token_mask(lambda t: tok(t, add_special_tokens=False)["input_ids"])
+    chars = tok.convert_ids_to_tokens(ids)  # one character per token: decode() would add spaces
+    assert "".join(chars) == text and len(ids) == len(mask)
+    assert "".join(c for c, m in zip(chars, mask) if not m) == "42\n```\n"

@@ -148,8 +148,9 @@ def run_lengthgen(cfg: LengthGenConfig, progress: bool = True) -> dict:
     t0 = time.perf_counter()
     task = make_task(cfg.task, **({"base": cfg.base} if cfg.base is not None else {}))
     names = list(cfg.formats)
-    for n in names:  # fail on a bad format or task before any training
+    for n in names:  # fail on a bad format, task or device before any training
         format_for(n, cfg).check(task)
+    resolve_device(cfg.device)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     curves, seconds = {}, {}

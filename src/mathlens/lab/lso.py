@@ -116,6 +116,7 @@ def fit_and_predict(
 def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
     """Train on the cells outside the squares, predict every cell, write all artefacts."""
     t0 = time.perf_counter()
+    resolve_device(cfg.device)  # a device that is not there fails before any work
     out = Path(cfg.out)
     task, split, examples = build_split(cfg)
     out.mkdir(parents=True, exist_ok=True)
