@@ -266,8 +266,10 @@ def test_word_problems_train_a_tiny_model_that_the_tiny_backend_evaluates(tmp_pa
     assert metrics["test"]["problems"] == 4 and metrics["test"]["k"] == 2
 
 
-def test_killing_eval_mid_run_and_rerunning_gives_the_same_metrics(tiny_model, tmp_path, hf_backend):
-    """A real `mathlens eval` process is killed once samples start to land, then run again."""
+@pytest.mark.parametrize("kind", ["hf-greedy", "tiny-sampled", "tiny-tir-sampled"])
+def test_killing_eval_mid_run_and_rerunning_gives_the_same_metrics(kind, tiny_model, tiny_ckpt, tmp_path, hf_backend):
+    """A real `mathlens eval` process is killed once samples start to land, then run again:
+    greedy, sampled (n 4, temperature 0.8) and TIR sampled."""
     import os
     import signal
     import subprocess
@@ -278,7 +280,13 @@ def test_killing_eval_mid_run_and_rerunning_gives_the_same_metrics(tiny_model, t
     bench.write_text(
         "".join(json.dumps({"question": f"What is {i} + {i}?", "answer": 2 * i}) + "\n" for i in range(12))
     )
-    args = ["--backend", "hf", "--model", str(tiny_model), "--benchmark", str(bench), "--max-tokens", "40"]
+    if kind == "hf-greedy":
+        settings = dict(backend="hf", model=str(tiny_model), max_tokens=40)
+    else:
+        settings = dict(backend="tiny", model=str(tiny_ckpt), max_tokens=40, n=4, temperature=0.8, prompt="plain")
+        settings |= {"mode": "tir"} if kind == "tiny-tir-sampled" else {}
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in settings.items() if k != "n"]
+    args += ["-n", str(settings.get("n", 1)), "--benchmark", str(bench)]
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
         [sys.executable, "-m", "mathlens.cli", "eval", *args, "--chunk", "2", "--quiet", "--out", str(killed)],
@@ -295,9 +303,78 @@ def test_killing_eval_mid_run_and_rerunning_gives_the_same_metrics(tiny_model, t
     proc.wait()
     partial = samples.read_text().count("\n")
     assert 1 <= partial < 12, f"{partial} lines: the run was not caught in the middle"
-    cfg = EvalConfig(backend="hf", model=str(tiny_model), benchmark=str(bench), max_tokens=40, out=str(killed))
-    resumed = run_eval(cfg, progress=False, backend=hf_backend)
-    whole = run_eval(EvalConfig(**{**cfg.__dict__, "out": str(tmp_path / "whole")}), progress=False, backend=hf_backend)
+    cfg = EvalConfig(**settings, benchmark=str(bench), out=str(killed))
+    given = hf_backend if kind == "hf-greedy" else None
+    resumed = run_eval(cfg, progress=False, backend=given)
+    whole = run_eval(EvalConfig(**{**cfg.__dict__, "out": str(tmp_path / "whole")}), progress=False, backend=given)
     assert resumed == whole
     ids = [json.loads(line)["id"] for line in samples.read_text().splitlines()]
     assert sorted(ids, key=int) == [str(i) for i in range(12)]  # none lost, none twice
+    by_id = lambda path: sorted(path.read_text().splitlines(), key=lambda line: int(json.loads(line)["id"]))  # noqa: E731
+    assert by_id(samples) == by_id(tmp_path / "whole" / "samples.jsonl")  # the very same samples
+
+
+@pytest.fixture(scope="module")
+def tiny_ckpt(tmp_path_factory):
+    """A random tiny GPT checkpoint: its samples at temperature are varied, so any dependence shows."""
+    import string
+
+    import torch
+
+    from mathlens.models import GPT, CharTokenizer, GPTConfig, save_checkpoint
+
+    torch.manual_seed(0)
+    tok = CharTokenizer.from_texts([string.ascii_letters + string.digits + " +?.\n\\{}"])
+    model = GPT(GPTConfig(tok.vocab_size, 128, 1, 2, 32))
+    path = tmp_path_factory.mktemp("tiny") / "ckpt.pt"
+    state = {"model": model.state_dict(), "model_config": model.config.to_dict(), "tokenizer": tok.to_dict()}
+    save_checkpoint(path, state)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ten(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "ten.jsonl"
+    path.write_text("".join(json.dumps({"question": f"What is {i} + {i}?", "answer": 2 * i}) + "\n" for i in range(10)))
+    return path
+
+
+def test_samples_do_not_depend_on_the_chunk(tiny_ckpt, ten, tmp_path):
+    """Each sample is seeded by (run seed, problem, index) and says so; --chunk changes nothing."""
+    base = dict(backend="tiny", model=str(tiny_ckpt), benchmark=str(ten), prompt="plain", n=4, temperature=0.8)
+    runs = {}
+    for chunk in (1, 7):
+        run_eval(EvalConfig(**base, max_tokens=12, chunk=chunk, out=str(tmp_path / str(chunk))), progress=False)
+        runs[chunk] = (tmp_path / str(chunk) / "samples.jsonl").read_text()
+    assert runs[1] == runs[7]
+    rows = [json.loads(line) for line in runs[1].splitlines()]
+    assert all(isinstance(s["seed"], int) for r in rows for s in r["samples"])
+    assert len({s["completion"] for s in rows[0]["samples"]}) > 1  # it really sampled
+
+
+def test_a_run_folder_refuses_samples_of_other_settings(tiny_ckpt, ten, tmp_path):
+    cfg = EvalConfig(
+        backend="tiny",
+        model=str(tiny_ckpt),
+        benchmark=str(ten),
+        prompt="plain",
+        max_tokens=4,
+        limit=3,
+        out=str(tmp_path),
+    )
+    run_eval(cfg, progress=False)
+    with pytest.raises(MathlensError, match=r"other settings \(n 1 → 2, temperature 0.0 → 0.7\).*--overwrite"):
+        run_eval(EvalConfig(**{**cfg.__dict__, "n": 2, "temperature": 0.7}), progress=False)
+    run_eval(EvalConfig(**{**cfg.__dict__, "limit": 5}), progress=False)  # more problems, same settings: fine
+    again = run_eval(EvalConfig(**{**cfg.__dict__, "n": 2, "temperature": 0.7, "overwrite": True}), progress=False)
+    assert again["ten"]["k"] == 2 and again["ten"]["problems"] == 3
+
+
+def test_a_bad_eval_writes_nothing(tmp_path):
+    with pytest.raises(MathlensError, match="unknown backend 'bogus'"):
+        run_eval(EvalConfig(backend="bogus", model="m", benchmark=str(tmp_path / "x.jsonl"), out=str(tmp_path / "run")))
+    with pytest.raises(MathlensError):
+        run_eval(
+            EvalConfig(backend="tiny", model="m", benchmark=str(tmp_path / "missing.jsonl"), out=str(tmp_path / "run"))
+        )
+    assert not (tmp_path / "run").exists()

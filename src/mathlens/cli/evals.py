@@ -68,6 +68,9 @@ def eval_(
         Path,
         typer.Option(help="Run folder: samples.jsonl, metrics.json, metrics_by_subject/level.json; rerun to resume."),
     ] = Path("runs/eval"),
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Start --out over if it holds samples made with other settings.")
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
     """Evaluate a model on math benchmarks (CoT or TIR), resumably; prints the metrics table."""

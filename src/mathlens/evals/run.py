@@ -14,17 +14,32 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..backends import Conversation, Prompt, Sampling, as_text, make_backend
+from ..backends import BACKENDS, Conversation, Prompt, Sampling, as_text, make_backend
 from ..backends.base import generate_keyed
 from ..backends.tools import generate_with_tools, tool_sandbox
 from ..errors import MathlensError
 from ..grading import grade
+from ..models.engine import sample_seed
 from ..progress import progress_bar
 from .problems import Problem, load_benchmark
 from .prompts import load_template
 from .report import read_samples, summarize_rows
 
 BREAKDOWNS = ("subject", "level")  # meta fields that get their own metrics_by_*.json
+# Settings that change what a sample is: a run folder holds samples of one setting only.
+SAMPLE_SETTINGS = (
+    "backend",
+    "model",
+    "mode",
+    "prompt",
+    "n",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_tool_calls",
+    "seed",
+    "api",
+)
 
 
 @dataclass
@@ -47,6 +62,7 @@ class EvalConfig:
     concurrency: int = 16
     api: str = "completions"  # openai backend: completions (text prompts) or chat (messages)
     out: str = "runs/eval"
+    overwrite: bool = False  # start the run folder over instead of refusing samples of other settings
 
     def __post_init__(self) -> None:
         if self.mode not in ("cot", "tir"):
@@ -57,6 +73,26 @@ class EvalConfig:
             raise MathlensError(f"api {self.api!r}: choose completions or chat")
         if self.n < 1 or self.chunk < 1:
             raise MathlensError("n and chunk must be >= 1")
+
+
+def _check_run_folder(out: Path, cfg: EvalConfig) -> None:
+    """Refuse to add samples of other settings to a folder (``--overwrite`` starts it over)."""
+    saved_path, samples = out / "config.json", out / "samples.jsonl"
+    if cfg.overwrite:
+        for path in [samples, *out.glob("metrics*.json")]:
+            path.unlink(missing_ok=True)
+        return
+    if not (saved_path.exists() and samples.exists()):
+        return
+    try:
+        saved = json.loads(saved_path.read_text())
+    except json.JSONDecodeError:
+        raise MathlensError(f"{saved_path}: not valid JSON; use --overwrite to start the run over") from None
+    wanted = asdict(cfg)
+    changed = [k for k in SAMPLE_SETTINGS if saved.get(k) != wanted[k]]
+    if changed:
+        was = ", ".join(f"{k} {saved.get(k)!r} → {wanted[k]!r}" for k in changed)
+        raise MathlensError(f"{out}: holds samples made with other settings ({was}); use another --out or --overwrite")
 
 
 def _done(path: Path) -> set[tuple[str, str]]:
@@ -78,10 +114,13 @@ def _done(path: Path) -> set[tuple[str, str]]:
 def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     """Run (or finish) an evaluation; ``backend`` overrides the one ``cfg`` names (tests, notebooks)."""
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    if backend is None and cfg.backend not in BACKENDS:
+        raise MathlensError(f"unknown backend {cfg.backend!r}: one of {', '.join(BACKENDS)}")
     template = load_template(cfg.prompt or f"qwen25-math-{cfg.mode}")
     problems = [p for name in cfg.benchmark.split(",") for p in load_benchmark(name.strip(), cfg.data_dir, cfg.limit)]
+    _check_run_folder(out, cfg)  # everything the user gave is valid before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
     samples_path = out / "samples.jsonl"
     done = _done(samples_path)
     todo = [p for p in problems if (p.source, p.id) not in done]
@@ -136,12 +175,15 @@ def _solve(
         solved = generate_with_tools(backend, prompts, sampling, box, cfg.max_tool_calls, groups=2, keys=keys)
         completions = [[s.completion for s in group] for group in solved]
         calls = [[s.calls for s in group] for group in solved]
+    seeded = getattr(backend, "per_sample_seeds", False)
     rows = []
-    for problem, texts, tool_calls in zip(chunk, completions, calls):
+    for problem, key, texts, tool_calls in zip(chunk, keys, completions, calls):
         samples = []
-        for text, used in zip(texts, tool_calls):
+        for j, (text, used) in enumerate(zip(texts, tool_calls)):
             verdict = grade(text, problem.answer)
             sample = {"completion": text, "pred": verdict.pred, "correct": verdict.correct, "how": verdict.how}
+            if seeded:  # what seeds this sample (TIR rounds derive theirs from the same three)
+                sample["seed"] = sample_seed(cfg.seed, key, j)
             if cfg.mode == "tir":
                 sample["tool_calls"] = used
             samples.append(sample)
