@@ -44,10 +44,14 @@ def eval_(
     backend: Annotated[str, typer.Option(help="tiny, hf, vllm or openai.")] = "hf",
     benchmark: Annotated[str, typer.Option(help="Comma-separated: gsm8k, math_test500, … or .jsonl files.")] = "gsm8k",
     data_dir: Annotated[
-        Optional[str], typer.Option(help="Benchmark folders [$MATHLENS_BENCHMARKS or ../shared/data/benchmarks].")
+        Optional[str],
+        typer.Option(help="Benchmark folders.", show_default="$MATHLENS_BENCHMARKS, else ../shared/data/benchmarks"),
     ] = None,
     mode: Annotated[str, typer.Option(help="cot or tir (the model's code runs in the sandbox).")] = "cot",
-    prompt: Annotated[Optional[str], typer.Option(help="Template name or YAML file [qwen25-math-cot / -tir].")] = None,
+    prompt: Annotated[
+        Optional[str],
+        typer.Option(help="Template name or YAML file.", show_default="qwen25-math-cot, or -tir with --mode tir"),
+    ] = None,
     n: Annotated[int, typer.Option("-n", help="Samples per problem.")] = 1,
     temperature: Annotated[float, typer.Option(help="0 is greedy.")] = 0.0,
     top_p: Annotated[float, typer.Option(help="Nucleus sampling.")] = 1.0,
@@ -123,7 +127,9 @@ def serve(
     backend: Annotated[str, typer.Option(help="tiny or hf.")] = "tiny",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    name: Annotated[Optional[str], typer.Option(help="Model name clients use [the --model value].")] = None,
+    name: Annotated[
+        Optional[str], typer.Option(help="Model name clients use.", show_default="the --model value")
+    ] = None,
 ) -> None:
     """Serve a local model over an OpenAI-compatible API (/v1/completions, /v1/chat/completions)."""
     from ..backends import make_backend

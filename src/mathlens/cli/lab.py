@@ -8,41 +8,43 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .common import Quiet, capability, options, out_console, pct, user_errors
+from ..config import resolve
+from ..lab.configs import LengthGenConfig, LSOConfig
+from .common import Quiet, capability, config_defaults, options, out_console, pct, user_errors
 
 app = capability("The case-or-rule lab.")
+SWEEP_DEFAULTS = {"radius": "1,2,4,6,8,10,15", "control": False, "out": "runs/sweep"}
 
 # Options shared by `lso` and `sweep`; None means "not given", so --config can fill it.
 Task = Annotated[
     Optional[str],
     typer.Option(help="addition, subtraction, multiplication, mod_addition, base_addition, linear, chicken_rabbit."),
 ]
-FormatName = Annotated[
-    Optional[str], typer.Option("--format", help="Answer format: direct, scratchpad, rule or tir [direct].")
-]
+FormatName = Annotated[Optional[str], typer.Option("--format", help="Answer format: direct, scratchpad, rule or tir.")]
 Range = Annotated[
-    Optional[str], typer.Option("--range", help="Operand range low-high, inclusive [task default: 0-99].")
+    Optional[str],
+    typer.Option(
+        "--range", help="Operand range low-high, inclusive.", show_default="the task's: 0-99, 0-112 for mod_addition"
+    ),
 ]
-Center = Annotated[Optional[str], typer.Option(help="Square centre x,y; several: '20,20;70,70' [default: 50,50].")]
-Modulus = Annotated[Optional[int], typer.Option(help="Modulus of mod_addition [113].")]
-Base = Annotated[Optional[int], typer.Option(help="Base of base_addition [9].")]
+Center = Annotated[Optional[str], typer.Option(help="Square centre x,y; several: '20,20;70,70'.")]
+Modulus = Annotated[Optional[int], typer.Option(help="Modulus of mod_addition.", show_default="113")]
+Base = Annotated[Optional[int], typer.Option(help="Base of base_addition.", show_default="9")]
 Data = Annotated[Optional[Path], typer.Option(help="A paper split folder (train.json, test.json) to use as it is.")]
 Control = Annotated[
     Optional[bool], typer.Option("--control/--no-control", help="Also train on a random split with as many test cells.")
 ]
-NLayer = Annotated[Optional[int], typer.Option(help="Transformer layers [2].")]
-NHead = Annotated[Optional[int], typer.Option(help="Attention heads [4].")]
-NEmbd = Annotated[Optional[int], typer.Option(help="Width [128].")]
-Positions = Annotated[Optional[str], typer.Option(help="learned or rope [learned].")]
-Steps = Annotated[Optional[int], typer.Option(help="Optimizer steps [2500].")]
-BatchSize = Annotated[Optional[int], typer.Option(help="Examples per step [128].")]
-Lr = Annotated[Optional[float], typer.Option(help="Peak learning rate [3e-3].")]
-WeightDecay = Annotated[Optional[float], typer.Option(help="AdamW weight decay [0].")]
-Seed = Annotated[Optional[int], typer.Option(help="Seed of init, batches and control split [0].")]
+NLayer = Annotated[Optional[int], typer.Option(help="Transformer layers.")]
+NHead = Annotated[Optional[int], typer.Option(help="Attention heads.")]
+NEmbd = Annotated[Optional[int], typer.Option(help="Width.")]
+Positions = Annotated[Optional[str], typer.Option(help="learned or rope.")]
+Steps = Annotated[Optional[int], typer.Option(help="Optimizer steps.")]
+BatchSize = Annotated[Optional[int], typer.Option(help="Examples per step.")]
+Lr = Annotated[Optional[float], typer.Option(help="Peak learning rate.")]
+WeightDecay = Annotated[Optional[float], typer.Option(help="AdamW weight decay.")]
+Seed = Annotated[Optional[int], typer.Option(help="Seed of init, batches and control split.")]
 Out = Annotated[Optional[Path], typer.Option(help="Output folder.")]
-Device = Annotated[
-    Optional[str], typer.Option(help="auto, cpu or cuda: where the tiny model trains and decodes (default: auto).")
-]
+Device = Annotated[Optional[str], typer.Option(help="auto, cpu or cuda: where the tiny model trains and decodes.")]
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="YAML file of any of these options (flags win).")]
 Resume = Annotated[
     Optional[bool], typer.Option("--resume", help="Continue from the checkpoints in --out after a kill.")
@@ -51,13 +53,14 @@ Resume = Annotated[
 
 @app.command(epilog="Example: mathlens lso --task addition --range 0-99 --center 50,50 --radius 10 --out runs/add-r10")
 @user_errors
+@config_defaults(LSOConfig())
 def lso(
     task: Task = None,
     format_: FormatName = None,
     range_: Range = None,
     center: Center = None,
     radius: Annotated[
-        Optional[str], typer.Option(help="Half side r (side 2r+1), one per centre or one for all [10].")
+        Optional[str], typer.Option(help="Half side r (side 2r+1), one per centre or one for all.")
     ] = None,
     modulus: Modulus = None,
     base: Base = None,
@@ -94,18 +97,17 @@ def lso(
 
 @app.command(epilog="Example: mathlens sweep --task addition --radius 1,2,4,6,8,10,15 --out runs/add-sweep")
 @user_errors
+@config_defaults(resolve(LSOConfig, None, SWEEP_DEFAULTS))
 def sweep(
     task: Task = None,
     format_: FormatName = None,
     range_: Range = None,
     center: Center = None,
-    radius: Annotated[
-        Optional[str], typer.Option(help="Half sides to sweep, comma separated [1,2,4,6,8,10,15].")
-    ] = None,
+    radius: Annotated[Optional[str], typer.Option(help="Half sides to sweep, comma separated.")] = None,
     modulus: Modulus = None,
     base: Base = None,
     control: Annotated[
-        Optional[bool], typer.Option("--control/--no-control", help="Also train a random-split control per size [off].")
+        Optional[bool], typer.Option("--control/--no-control", help="Also train a random-split control per size.")
     ] = None,
     n_layer: NLayer = None,
     n_head: NHead = None,
@@ -127,8 +129,7 @@ def sweep(
     from ..config import resolve
     from ..lab.lso import LSOConfig, run_sweep
 
-    defaults = {"radius": "1,2,4,6,8,10,15", "control": False, "out": "runs/sweep"}
-    cfg = resolve(LSOConfig, flags.pop("config"), defaults, **options(flags))
+    cfg = resolve(LSOConfig, flags.pop("config"), SWEEP_DEFAULTS, **options(flags))
     rows = run_sweep(cfg, progress=not quiet)
     table = Table(title=f"sweep → {cfg.out}")
     for col in ("centre", "side", "test cells", "train acc", "held-out acc", "random acc"):
@@ -145,23 +146,22 @@ def sweep(
     epilog="Example: mathlens lengthgen --task addition --train-digits 1-5 --test-digits 1-12 --formats direct,scratchpad,rule,tir --out runs/lengthgen"
 )
 @user_errors
+@config_defaults(LengthGenConfig())
 def lengthgen(
     task: Task = None,
     base: Base = None,
     train_digits: Annotated[
-        Optional[str], typer.Option(help="Digit counts to train on: 1-3, or with a gap 1-3,5 [1-3].")
+        Optional[str], typer.Option(help="Digit counts to train on: 1-3, or with a gap 1-3,5.")
     ] = None,
-    test_digits: Annotated[Optional[str], typer.Option(help="Digit counts to test on [1-8].")] = None,
-    formats: Annotated[
-        Optional[str], typer.Option(help="Formats, one model each [direct,scratchpad,rule,tir].")
-    ] = None,
-    n_train: Annotated[Optional[int], typer.Option(help="Training problems per digit count [2000].")] = None,
-    n_test: Annotated[Optional[int], typer.Option(help="Test problems per digit count [100].")] = None,
+    test_digits: Annotated[Optional[str], typer.Option(help="Digit counts to test on.")] = None,
+    formats: Annotated[Optional[str], typer.Option(help="Formats, one model each.")] = None,
+    n_train: Annotated[Optional[int], typer.Option(help="Training problems per digit count.")] = None,
+    n_test: Annotated[Optional[int], typer.Option(help="Test problems per digit count.")] = None,
     n_layer: NLayer = None,
     n_head: NHead = None,
     n_embd: NEmbd = None,
-    positions: Annotated[Optional[str], typer.Option(help="learned or rope [rope].")] = None,
-    steps: Annotated[Optional[int], typer.Option(help="Optimizer steps per format [3000].")] = None,
+    positions: Annotated[Optional[str], typer.Option(help="learned or rope.")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Optimizer steps per format.")] = None,
     steps_by_format: Annotated[
         Optional[str], typer.Option(help="Per-format steps overriding --steps, e.g. direct=1000.")
     ] = None,
@@ -169,12 +169,14 @@ def lengthgen(
     lr: Lr = None,
     weight_decay: WeightDecay = None,
     seed: Seed = None,
+    device: Device = None,
     hf_model: Annotated[
         Optional[str],
         typer.Option("--model", help="Evaluate this fine-tuned HF model (path or hub id) instead of training."),
     ] = None,
     rule_style: Annotated[
-        Optional[str], typer.Option(help="compact (tiny models) or code (HF models) [by model].")
+        Optional[str],
+        typer.Option(help="compact (tiny models) or code (HF models).", show_default="compact; code with --model"),
     ] = None,
     out: Out = None,
     config: ConfigFile = None,
@@ -214,7 +216,8 @@ def export(
     rule: Annotated[Optional[str], typer.Option(help="Your own rule file (.py) instead of the shipped one.")] = None,
     rule_style: Annotated[str, typer.Option(help="Recitation style: code (the paper's) or compact.")] = "code",
     rule_text: Annotated[
-        Optional[str], typer.Option(help="How the prompt states the rule: code, natural, pseudo or none [code].")
+        Optional[str],
+        typer.Option(help="How the prompt states the rule: code, natural, pseudo or none.", show_default="code"),
     ] = None,
     chat: Annotated[bool, typer.Option("--chat", help="Write chat messages instead of prompt/completion.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the problem draw.")] = 0,

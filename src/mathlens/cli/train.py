@@ -36,7 +36,9 @@ def finetune(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue from the last checkpoint in OUT/checkpoints.")
     ] = False,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate [2e-5 full, 1e-4 LoRA].")] = None,
+    lr: Annotated[
+        Optional[float], typer.Option(help="Peak learning rate.", show_default="2e-5 full, 1e-4 with --lora")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of init and order.")] = 0,
     out: Annotated[Path, typer.Option(help="Output folder for the model.")] = Path("runs/finetune"),
     quiet: Quiet = False,

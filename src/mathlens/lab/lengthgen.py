@@ -6,58 +6,21 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict
 from pathlib import Path
 
 from ..backends import make_backend
 from ..backends.tiny import TinyBackend
-from ..config import parse_digits, parse_int_map, parse_names, parsed
-from ..errors import MathlensError
 from ..formats import Format, make_format
-from ..models import ModelConfig, build_model, resolve_device
+from ..models import build_model, resolve_device
 from ..models.hf import prompt_text
 from ..records import Example, write_jsonl
 from ..tasks import Task, make_task
-from ..train import TrainConfig, train
+from ..train import train
+from .configs import LengthGenConfig
 from .plots import lengthgen_plot
 from .predict import complete
 from .splits import length_split
-
-LENGTHGEN_TRAIN = TrainConfig(steps=3000, batch_size=64, lr=1e-3, warmup_steps=100, weight_decay=0.0, eval_every=500)
-
-
-@dataclass(frozen=True)
-class LengthGenConfig:
-    """Every knob of a length-generalization run; each is also a CLI flag and a YAML key."""
-
-    task: str = "addition"
-    base: int | None = None  # base_addition
-    train_digits: tuple[int, ...] = parsed(parse_digits, default=(1, 2, 3))  # "1-5", or with a gap "1-3,5"
-    test_digits: tuple[int, ...] = parsed(parse_digits, default=tuple(range(1, 9)))
-    formats: tuple[str, ...] = parsed(parse_names, default=("direct", "scratchpad", "rule", "tir"))
-    n_train: int = 2000  # problems per trained digit count
-    n_test: int = 100  # problems per tested digit count
-    # learned positions cannot reach lengths never seen in training
-    model: ModelConfig = field(default_factory=lambda: ModelConfig(n_layer=3, positions="rope"))
-    train: TrainConfig = field(default_factory=lambda: LENGTHGEN_TRAIN)
-    # Per-format step counts overriding train.steps, e.g. {direct: 1000}. Traces fit suddenly:
-    # the scratchpad sits at a loss plateau for ~1,300 steps, then drops to ~0 (3 layers, lr 1e-3).
-    steps_by_format: dict[str, int] = parsed(parse_int_map, default_factory=dict)
-    device: str = "auto"  # auto, cpu or cuda: where the tiny models train and decode
-    out: str = "runs/lengthgen"
-    resume: bool = False
-    hf_model: str | None = None  # a fine-tuned HF model to evaluate instead of training tiny ones
-    rule_style: str | None = None  # compact (tiny models) or code (HF models, as `export` writes)
-    max_new_tokens: int = 4096  # HF models: the longest completion generated
-
-    def __post_init__(self) -> None:
-        for what in ("train_digits", "test_digits"):
-            digits = getattr(self, what)
-            if not digits or min(digits) < 1:
-                raise MathlensError(f"{what} {digits}: digit counts start at 1")
-
-    def train_config(self, name: str) -> TrainConfig:
-        return replace(self.train, steps=self.steps_by_format.get(name, self.train.steps))
 
 
 def length_examples(task: Task, fmt: Format, cfg: LengthGenConfig) -> list[Example]:

@@ -8,48 +8,23 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from ..backends.tiny import TinyBackend
-from ..config import parse_ints, parse_pairs, parse_span, parsed
 from ..errors import MathlensError
 from ..formats import make_format
-from ..models import ModelConfig, build_model, resolve_device
+from ..models import build_model, resolve_device
 from ..records import Example, write_jsonl
 from ..tasks import Task, make_task
-from ..train import TrainConfig, train
+from ..train import train
+from .configs import LSOConfig
 from .examples import make_examples
 from .metrics import accuracy, lso_metrics
 from .paper_data import load_paper_split
 from .plots import heatmap, sweep_plot
 from .predict import complete
 from .splits import Split, Square, leave_square_out, random_split
-
-# The LSO runs' training defaults (the README's figures were measured with them).
-# No weight decay: decay pushes a tiny model towards the digit rule (it fills the hole
-# from the rim, 40-70% held-out accuracy instead of 15-40%); see the README's sweep notes.
-LSO_TRAIN = TrainConfig(steps=2500, batch_size=128, lr=3e-3, warmup_steps=100, weight_decay=0.0, eval_every=500)
-
-
-@dataclass(frozen=True)
-class LSOConfig:
-    """Every knob of an LSO run; each is also a CLI flag and a key of ``--config`` YAML."""
-
-    task: str = "addition"
-    format: str = "direct"  # direct, scratchpad, rule (compact RFFT trace) or tir
-    range: tuple[int, int] | None = parsed(parse_span, default=None)  # inclusive; None: the task's (0-99, mod 0-112)
-    center: tuple[tuple[int, int], ...] = parsed(parse_pairs, default=((50, 50),))
-    radius: tuple[int, ...] = parsed(parse_ints, default=(10,))  # half side per centre, or one for all; a sweep's list
-    modulus: int | None = None  # mod_addition
-    base: int | None = None  # base_addition
-    data: str | None = None  # a paper split folder, used as it is instead of the generator
-    control: bool = True  # also train on a random split with as many test cells
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=lambda: LSO_TRAIN)  # its seed also seeds init and the control split
-    device: str = "auto"  # auto, cpu or cuda: where the tiny model trains and decodes
-    out: str = "runs/lso"
-    resume: bool = False
 
 
 def build_task(cfg: LSOConfig) -> Task:

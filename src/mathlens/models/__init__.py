@@ -1,27 +1,35 @@
-"""The tiny transformer: model, tokenizer, builder, checkpoint files, device and decoding engine."""
+"""The tiny transformer: model, tokenizer, builder, checkpoint files, device and decoding engine.
 
-from .build import ModelConfig, build_model
-from .checkpoint import CHECKPOINT, load_checkpoint, load_model, save_checkpoint
-from .device import DEVICES, resolve_device
-from .engine import decode, generate_ids, pick_tokens, sample_seed
-from .gpt import GPT, GPTConfig, KVCache
-from .tokenizer import CharTokenizer
+Names load on first use (PEP 562), so reading a config does not import torch.
+"""
 
-__all__ = [
-    "CHECKPOINT",
-    "DEVICES",
-    "GPT",
-    "GPTConfig",
-    "KVCache",
-    "CharTokenizer",
-    "ModelConfig",
-    "build_model",
-    "decode",
-    "generate_ids",
-    "load_checkpoint",
-    "load_model",
-    "pick_tokens",
-    "resolve_device",
-    "sample_seed",
-    "save_checkpoint",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "ModelConfig": "shape",
+    "build_model": "build",
+    "CHECKPOINT": "checkpoint",
+    "load_checkpoint": "checkpoint",
+    "load_model": "checkpoint",
+    "save_checkpoint": "checkpoint",
+    "DEVICES": "device",
+    "resolve_device": "device",
+    "decode": "engine",
+    "generate_ids": "engine",
+    "pick_tokens": "engine",
+    "sample_seed": "engine",
+    "GPT": "gpt",
+    "GPTConfig": "gpt",
+    "KVCache": "gpt",
+    "CharTokenizer": "tokenizer",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 
 from ..errors import MathlensError
 from .gpt import GPT, GPTConfig
+from .shape import ModelConfig
 from .tokenizer import CharTokenizer
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """The tiny GPT's shape, as experiment configs set it (nested under ``model:`` in YAML)."""
-
-    n_layer: int = 2
-    n_head: int = 4
-    n_embd: int = 128
-    positions: str = "learned"  # learned or rope
 
 
 def build_model(
