@@ -55,25 +55,35 @@ def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:
     os.replace(tmp, path)
 
 
-def read_jsonl(path: str | Path) -> Iterator[tuple[str, dict]]:
-    """Yield (``file:line``, object) for every non-blank line."""
+def read_jsonl(path: str | Path, torn_tail: bool = False) -> Iterator[tuple[str, dict]]:
+    """Yield (``file:line``, object) for every non-blank line.
+
+    ``torn_tail``: a last line with no newline that is not valid JSON (what a kill mid-write
+    leaves) is skipped instead of being an error.
+    """
     path = Path(path)
     try:
-        f = open(path)
+        data = path.read_bytes()
     except OSError as err:
         raise MathlensError(f"{path}: cannot read ({err.strerror})") from None
-    with f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise MathlensError(f"{where}: not valid JSON ({err.msg})") from None
-            if not isinstance(obj, dict):
-                raise MathlensError(f"{where}: expected a JSON object")
-            yield where, obj
+    lines = data.split(b"\n")
+    for n, raw in enumerate(lines, 1):
+        where = f"{path}:{n}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise MathlensError(f"{where}: not UTF-8 text (byte {err.start + 1} of the line)") from None
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            if torn_tail and n == len(lines):
+                return
+            raise MathlensError(f"{where}: not valid JSON ({err.msg})") from None
+        if not isinstance(obj, dict):
+            raise MathlensError(f"{where}: expected a JSON object, not {type(obj).__name__}")
+        yield where, obj
 
 
 def read_examples(path: str | Path) -> list[Example]:

@@ -14,14 +14,28 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ..errors import MathlensError
 from .base import Backend, Sampling, as_text
 
 
-def make_server(backend: Backend, model_name: str, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
+def make_server(
+    backend: Backend | Callable[[], Backend], model_name: str, host: str = "127.0.0.1", port: int = 8000
+) -> ThreadingHTTPServer:
+    """A server bound to ``host:port``. ``backend`` may be a function that loads it: the port is
+    then taken before the (slow) load, so a port in use is known at once."""
+    try:
+        server = ThreadingHTTPServer((host, port), _handler(model_name))
+    except OSError as err:
+        raise MathlensError(f"{host}:{port}: cannot listen ({err.strerror}); choose another --port") from None
+    server.backend = backend() if callable(backend) and not hasattr(backend, "generate") else backend
+    return server
+
+
+def _handler(model_name: str) -> type[BaseHTTPRequestHandler]:
     lock = threading.Lock()
-    tokenizer = getattr(backend, "tokenizer", None)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:  # quiet: one line per request is noise here
@@ -47,6 +61,8 @@ def make_server(backend: Backend, model_name: str, host: str = "127.0.0.1", port
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
                 return
             chat = route == "/v1/chat/completions"
+            backend = self.server.backend
+            tokenizer = getattr(backend, "tokenizer", None)
             try:
                 request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 prompts = [_chat_prompt(request, tokenizer)] if chat else _text_prompts(request)
@@ -74,7 +90,7 @@ def make_server(backend: Backend, model_name: str, host: str = "127.0.0.1", port
                 },
             )
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return Handler
 
 
 def _text_prompts(request: dict) -> list[str]:

@@ -34,6 +34,11 @@ def sandbox_run(
     """Run files as a TIR model's code runs: what a notebook cell shows, limits, no network."""
     import json
 
+    if not timeout > 0:
+        raise MathlensError(f"--timeout must be more than 0 seconds, not {timeout:g}")
+    if memory_mb < 1:
+        raise MathlensError(f"--memory-mb must be at least 1, not {memory_mb}")
+
     from ..sandbox import Sandbox
 
     snippets = []

@@ -8,7 +8,6 @@ has a list, MMLU-STEM an index into the choices, …). Any other JSONL with ``qu
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from ..errors import MathlensError
 from ..grading import last_boxed
+from ..records import read_jsonl
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -55,8 +55,15 @@ def _minerva(row: dict) -> tuple[str, str, dict]:
     return row["problem"], last_boxed(row["solution"]) or "", {"subject": row.get("type")}
 
 
+def _answer(row: dict, key: str = "answer") -> object:
+    """``row[key]``, which must hold something: a null gold would grade "None" as right."""
+    if row[key] is None:
+        raise ValueError(f"field {key!r} is null")
+    return row[key]
+
+
 def _problem_answer(row: dict) -> tuple[str, str, dict]:
-    return row.get("problem") or row["question"], _strip_math(_number(row["answer"])), {}
+    return row.get("problem") or row["question"], _strip_math(_number(_answer(row))), {}
 
 
 def _gaokao(row: dict) -> tuple[str, str, dict]:
@@ -106,7 +113,7 @@ def _plain(row: dict) -> tuple[str, str, dict]:
     if question is None:
         raise KeyError("question")
     meta = {k: row[k] for k in ("subject", "level") if k in row}  # for per-subject / per-level tables
-    return question, _strip_math(_number(row["answer"])), meta
+    return question, _strip_math(_number(_answer(row))), meta
 
 
 LOADERS: dict[str, Callable[[dict], tuple[str, str, dict]]] = {
@@ -177,24 +184,19 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, limit: int | N
         path, loader = Path(name), _plain
     else:
         raise MathlensError(f"unknown benchmark {name!r}: one of {', '.join(LOADERS)}, or a .jsonl path")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise MathlensError(f"{path}: cannot read ({exc.strerror}); set --data-dir or MATHLENS_BENCHMARKS") from None
+    if not path.is_file():
+        raise MathlensError(f"{path}: cannot read (no such file); set --data-dir or MATHLENS_BENCHMARKS")
     problems = []
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise MathlensError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+    for where, row in read_jsonl(path):
         try:
             question, answer, meta = loader(row)
         except (KeyError, IndexError, ValueError, TypeError) as exc:
-            raise MathlensError(f"{path}:{lineno}: missing or bad field {exc}") from None
+            raise MathlensError(f"{where}: missing or bad field {exc}") from None
+        lineno = int(where.rsplit(":", 1)[1])
         pid = str(row.get("id", row.get("idx", row.get("ID", lineno - 1))))
         problems.append(Problem(pid, question, answer, Path(name).stem if loader is _plain else name, meta))
         if limit is not None and len(problems) >= limit:
             break
+    if not problems:
+        raise MathlensError(f"{path}: no problems in it")
     return problems

@@ -3,15 +3,28 @@ pass@k, maj@k and, where samples carry rewards, rm@k."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from ..errors import MathlensError
 from ..grading import bootstrap_ci, equivalent, maj_at_k, pass_at_k, rm_at_k
+from ..records import read_jsonl
 
 
 def read_samples(samples_path: str | Path) -> list[dict]:
-    with open(samples_path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """Graded sample lines; a torn last line (a killed run's) is left out, anything else that is
+    not a graded sample line is an error naming its line."""
+    rows = []
+    for where, row in read_jsonl(samples_path, torn_tail=True):
+        samples = row.get("samples")
+        if not isinstance(samples, list) or "gold" not in row:
+            raise MathlensError(f"{where}: a sample line needs 'gold' and a list 'samples'")
+        if any(not isinstance(s, dict) or "correct" not in s for s in samples):
+            raise MathlensError(
+                f"{where}: samples are not graded (no 'correct'); run `mathlens grade {samples_path}` first"
+            )
+        row.setdefault("benchmark", Path(samples_path).stem)
+        rows.append(row)
+    return rows
 
 
 def summarize(samples_path: str | Path, by: str | None = None) -> dict:
@@ -21,9 +34,12 @@ def summarize(samples_path: str | Path, by: str | None = None) -> dict:
 
 
 def summarize_rows(all_rows: list[dict], by: str | None = None) -> dict:
+    if by is not None and not any(by in (row.get("meta") or {}) for row in all_rows):
+        known = sorted({k for row in all_rows for k in (row.get("meta") or {})})
+        raise MathlensError(f"no problem has a {by!r} field to split by; they have: {', '.join(known) or 'none'}")
     by_benchmark: dict[str, list[dict]] = {}
     for row in all_rows:
-        key = row["benchmark"] if by is None else f"{row['benchmark']}/{row.get('meta', {}).get(by)}"
+        key = row["benchmark"] if by is None else f"{row['benchmark']}/{(row.get('meta') or {}).get(by)}"
         by_benchmark.setdefault(key, []).append(row)
     summary = {}
     for name, rows in by_benchmark.items():

@@ -251,7 +251,10 @@ def run_cell(code: str, scope: dict) -> object:
 def error_line(exc: BaseException) -> str:
     """The traceback's last line, e.g. ``ZeroDivisionError: division by zero``."""
     lines = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
-    return lines[-1] if lines else type(exc).__name__
+    last = lines[-1] if lines else type(exc).__name__
+    if isinstance(exc, SyntaxError) and exc.lineno:  # where, as the snippet's author needs it
+        last += f" (line {exc.lineno})"
+    return last
 
 
 class _Baseline:
