@@ -17,6 +17,10 @@ from functools import lru_cache
 from .refute import surely_different
 
 _LETTER = re.compile(r"^\(?([A-Ea-e])\)?[.:)]?(?:\s.*)?$", re.DOTALL)
+# A letter a longer answer marks as its choice: "(C) 12", "C) 12", "C. 12".
+_MARKED_LETTER = re.compile(r"^(?:\(([A-Ja-j])\)|([A-Ja-j])[.:)])(?:\s|$)")
+_PERCENT = re.compile(r"^(.*?)\s*\\?%$")
+MAX_ANSWER_CHARS = 1000  # longer answers are compared as text only: bounded time whatever comes in
 _NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?[\d,]*\.?\d+(?:[eE][-+]?\d+)?)\s*(?:%|\\%|[a-zA-Z\s()]*)$")
 _TIMES_TEN = re.compile(r"\s*\\times\s*10\^\{?([-+]?\d+)\}?")
 _RATIONAL = re.compile(
@@ -67,17 +71,47 @@ def choice_letter(answer: str) -> str | None:
 
 
 def equivalent(a: str | None, b: str | None, timeout: int = 5) -> bool:
-    """True when the two answers mean the same; ``a`` is read as the gold one."""
+    """True when the two answers mean the same; ``a`` is read as the gold one. Never raises."""
     if a is None or b is None:
         return False
-    na, nb = normalize(a), normalize(b)
-    if not na or not nb:
+    try:
+        na, nb = normalize(a), normalize(b)
+        if not na or not nb:
+            return False
+        if na == nb or na.replace(" ", "") == nb.replace(" ", ""):  # spacing never matters in math
+            return True
+        if max(len(na), len(nb)) > MAX_ANSWER_CHARS:
+            return False
+        return _equivalent(na, nb, timeout)
+    except Exception:  # noqa: BLE001 - a verdict must never crash a run (e.g. int-string limits)
         return False
-    if na == nb or na.replace(" ", "") == nb.replace(" ", ""):  # spacing never matters in math
-        return True
-    letters = choice_letter(na), choice_letter(nb)
-    if letters[0] and letters[1] and len(na) <= 3 and len(nb) <= 3:
+
+
+def _percent(answer: str) -> float | None:
+    """``p`` for an answer written ``p%``."""
+    m = _PERCENT.match(answer)
+    return as_number(m.group(1)) if m and m.group(1) else None
+
+
+def _letters(na: str, nb: str) -> tuple[str | None, str | None] | None:
+    """The two choice letters when one side is a bare letter and the other names one."""
+    short = [choice_letter(x) if len(x) <= 3 else None for x in (na, nb)]
+    if not any(short):
+        return None
+    marked = [m.group(1) or m.group(2) if (m := _MARKED_LETTER.match(x)) else None for x in (na, nb)]
+    pair = [s or (k.upper() if k else None) for s, k in zip(short, marked)]
+    return (pair[0], pair[1]) if all(pair) else None
+
+
+def _equivalent(na: str, nb: str, timeout: int) -> bool:
+    letters = _letters(na, nb)
+    if letters:
         return letters[0] == letters[1]
+    pa, pb = _percent(na), _percent(nb)
+    if (pa is None) != (pb is None):  # p% against a plain number: p or p/100, as math-verify and Qwen's harness
+        p, other = (pa, as_number(nb)) if pa is not None else (pb, as_number(na))
+        if other is not None:
+            return any(math.isclose(other, v, rel_tol=1e-9, abs_tol=1e-12) for v in (p, p / 100))
     p, q = as_rational(na), as_rational(nb)  # the fast path: most golds are plain numbers
     if p is not None and q is not None:
         if "." in na + nb:  # as math-verify: a decimal matches to 6 places (0.333333 = 1/3)

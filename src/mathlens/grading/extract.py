@@ -19,12 +19,13 @@ _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _ANSWER_IS = re.compile(r"answer\s+is\s*:?\s*(.+?)(?:\.\s|\.?$|\n)", re.IGNORECASE)
 _HASHES = re.compile(r"####\s*(.+?)\s*$", re.MULTILINE)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+_BARE_LETTER = re.compile(r"^\s*\(?([A-J])\)?[.:)]?\s*$")  # a multiple-choice answer and nothing else
 
 
 @dataclass(frozen=True)
 class Extracted:
     pred: str | None
-    how: str  # boxed | answer-is | hashes | last-number | none
+    how: str  # boxed | answer-is | letter | hashes | last-number | none
 
 
 def last_boxed(text: str) -> str | None:
@@ -65,6 +66,9 @@ def extract_answer(text: str) -> Extracted:
     said = answer_is(text)
     if said:
         return Extracted(said, "answer-is")
+    letter = _BARE_LETTER.match(text)
+    if letter:
+        return Extracted(letter[1], "letter")
     hashes = _HASHES.findall(text)
     if hashes:
         return Extracted(hashes[-1], "hashes")
