@@ -1,12 +1,11 @@
 """The tiny transformer: model, tokenizer, builder, checkpoint files, device and decoding engine.
 
-Names load on first use (PEP 562), so reading a config does not import torch.
+Names load on first use (``lazy.py``), so reading a config does not import torch.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy import lazy_exports
 
 _WHERE = {
     "ModelConfig": "shape",
@@ -27,9 +26,4 @@ _WHERE = {
     "CharTokenizer": "tokenizer",
 }
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+__getattr__ = lazy_exports(__name__, _WHERE)

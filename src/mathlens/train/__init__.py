@@ -1,13 +1,12 @@
 """Training: the shared schedule and log (``core``), the tiny GPT's own loop (``tiny``) and
 Hugging Face models through TRL (``hf``, imported on demand: transformers is an extra).
 
-Names load on first use (PEP 562), so reading a config does not import torch.
+Names load on first use (``lazy.py``), so reading a config does not import torch.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy import lazy_exports
 
 _WHERE = {
     "TrainConfig": "core",
@@ -18,9 +17,4 @@ _WHERE = {
     "train": "tiny",
 }
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+__getattr__ = lazy_exports(__name__, _WHERE)
