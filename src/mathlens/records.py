@@ -63,27 +63,27 @@ def read_jsonl(path: str | Path, torn_tail: bool = False) -> Iterator[tuple[str,
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        f = open(path, "rb")
     except OSError as err:
         raise MathlensError(f"{path}: cannot read ({err.strerror})") from None
-    lines = data.split(b"\n")
-    for n, raw in enumerate(lines, 1):
-        where = f"{path}:{n}"
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise MathlensError(f"{where}: not UTF-8 text (byte {err.start + 1} of the line)") from None
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            if torn_tail and n == len(lines):
-                return
-            raise MathlensError(f"{where}: not valid JSON ({err.msg})") from None
-        if not isinstance(obj, dict):
-            raise MathlensError(f"{where}: expected a JSON object, not {type(obj).__name__}")
-        yield where, obj
+    with f:  # streamed: samples files grow large
+        for n, raw in enumerate(f, 1):
+            where = f"{path}:{n}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise MathlensError(f"{where}: not UTF-8 text (byte {err.start + 1} of the line)") from None
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                if torn_tail and not raw.endswith(b"\n"):  # only the last line can lack its newline
+                    return
+                raise MathlensError(f"{where}: not valid JSON ({err.msg})") from None
+            if not isinstance(obj, dict):
+                raise MathlensError(f"{where}: expected a JSON object, not {type(obj).__name__}")
+            yield where, obj
 
 
 def read_examples(path: str | Path) -> list[Example]:

@@ -136,8 +136,8 @@ def run_sweep(cfg: LSOConfig, progress: bool = True) -> list[dict]:
         for center in cfg.center
         for radius in cfg.radius
     ]
-    for _, _, run in runs:  # every run's split is valid before the first one trains
-        build_split(run)
+    for _, _, run in runs:  # every run's square is valid before the first one trains
+        leave_square_out(build_task(run), build_squares(run))
     rows = []
     for center, radius, run in runs:
         name = Path(run.out).name
