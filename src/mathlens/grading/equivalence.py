@@ -28,7 +28,10 @@ _RATIONAL = re.compile(
     r"(?P<plain>\d[\d,]*(?:\.\d+)?|\.\d+)(?:/(?P<over>\d+))?)$"
 )
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
+# A unit after an answer ("\\frac{2}{9} \\text{ parts}", "60 \\text{ km/h}"), not a whole text answer.
+_TRAILING_UNIT = re.compile(r"(?<=[\w}])\s*\\(?:text|textbf|mathrm|mbox)\s*\{\s*[A-Za-z][A-Za-z/.^ ]*\}$")
 _SPACES = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad|~")  # not the "\\" of a matrix row
+_THIN_THOUSANDS = re.compile(r"(?<=\d),\\!\s*(?=\d{3})")  # 32,\! 349
 _DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°")
 
 
@@ -38,9 +41,11 @@ def normalize(answer: str) -> str:
     s = s.replace("\\$", "").replace("$", "").replace("\\left", "").replace("\\right", "")
     s = s.replace("\\(", "").replace("\\)", "")
     s = _TIMES_TEN.sub(r"e\1", s)  # 4.5 \times 10^{33} → 4.5e33
+    s = _THIN_THOUSANDS.sub(",", s)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     s = _SPACES.sub("", s)
     s = _DEGREES.sub("", s)
+    s = _TRAILING_UNIT.sub("", s)
     s = _TEXT.sub(r"\1", s)
     s = s.strip().rstrip(".").strip()
     return s
@@ -154,7 +159,11 @@ def _math_verify(gold: str, pred: str, timeout: int) -> bool:
     if "%" not in gold + pred and _refuted(gold_parsed, pred_parsed, timeout):  # "9%" = 9 in math-verify
         return False
     try:
-        return bool(verify(gold_parsed, pred_parsed, timeout_seconds=_limit(timeout)))
+        # A relation and the set it describes (x > 2, (2, \\infty)) are the same answer whichever
+        # side the gold is on; math-verify's default compares them only with the set predicted.
+        return bool(
+            verify(gold_parsed, pred_parsed, allow_set_relation_comp=True, timeout_seconds=_limit(timeout))
+        )
     except Exception:  # noqa: BLE001 - a verdict must never crash a run
         return False
 
