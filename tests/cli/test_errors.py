@@ -94,3 +94,22 @@ def test_a_syntax_error_names_its_line(files):
     result = run("sandbox", "run", files / "syntax.py")
     shown = result.stdout + result.stderr  # the output a notebook cell would show
     assert result.returncode == 1 and "SyntaxError: '(' was never closed (line 2)" in shown, shown
+
+
+def test_a_named_benchmark_with_no_copy_and_no_hub_names_both_ways(files, tmp_path):
+    """A fresh clone: no shared folder beside it, no hub. One line names the hub source and --data-dir;
+    with --data-dir at a copy, the run gets as far as the backend (whose model is missing here)."""
+    env = {**__import__("os").environ, "MATHLENS_SHARED_DATA": str(tmp_path / "none"), "HF_HUB_OFFLINE": "1"}
+    env.pop("MATHLENS_BENCHMARKS", None)
+    cmd = [sys.executable, "-m", "mathlens.cli", *EVAL, "math_test500", "--out", str(tmp_path / "run")]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=files, env=env)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "hf:HuggingFaceH4/MATH-500@test" in result.stderr and "--data-dir" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+    copy = tmp_path / "copy" / "math_test500"
+    copy.mkdir(parents=True)
+    (copy / "test.jsonl").write_text(json.dumps({"problem": "1+1?", "solution": "\\boxed{2}", "answer": "2"}) + "\n")
+    result = subprocess.run([*cmd, "--data-dir", str(copy.parent)], capture_output=True, text=True, timeout=120,
+                            cwd=files, env=env)
+    assert result.returncode == 2 and "missing.pt" in result.stderr, result.stderr

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import MathlensError
 from ..grading import last_boxed
 from ..records import read_jsonl
+from .hub import HUB_SOURCES, hub_rows, load_rows
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -52,7 +53,8 @@ def _math(row: dict) -> tuple[str, str, dict]:
 
 
 def _minerva(row: dict) -> tuple[str, str, dict]:
-    return row["problem"], last_boxed(row["solution"]) or "", {"subject": row.get("type")}
+    answer = row.get("answer") or last_boxed(row["solution"]) or ""  # the hub copy gives the answer itself
+    return row["problem"], answer, {"subject": row.get("type")}
 
 
 def _answer(row: dict, key: str = "answer") -> object:
@@ -137,66 +139,97 @@ LOADERS: dict[str, Callable[[dict], tuple[str, str, dict]]] = {
 
 def benchmarks_dir(data_dir: str | Path | None = None) -> Path:
     """Where the benchmark folders are: the argument, $MATHLENS_BENCHMARKS, or shared data beside us."""
+    return _local_dir(data_dir)[0]
+
+
+def _local_dir(data_dir: str | Path | None) -> tuple[Path, bool]:
+    """The folder, and whether the user named it (then a missing set is an error, not a download)."""
     if data_dir is not None:
-        return Path(data_dir)
+        return Path(data_dir), True
     if os.environ.get("MATHLENS_BENCHMARKS"):
-        return Path(os.environ["MATHLENS_BENCHMARKS"])
+        return Path(os.environ["MATHLENS_BENCHMARKS"]), True
     shared = os.environ.get("MATHLENS_SHARED_DATA")
-    return Path(shared) / "benchmarks" if shared else Path("../shared/data/benchmarks")
+    return (Path(shared) / "benchmarks" if shared else Path("../shared/data/benchmarks")), False
 
 
-def _hub_rows(spec: str) -> tuple[list[dict], Callable[[dict], tuple[str, str, dict]], str]:
-    """``hf:REPO_OR_DIR[:CONFIG][@SPLIT]`` through ``datasets.load_dataset`` (the ``hub`` extra).
-
-    The rows are read with the loader of the benchmark the repository is named after
-    (``openai/gsm8k`` → the GSM8K loader), else as plain question/answer rows.
-    """
-    try:
-        import datasets
-    except ImportError:
-        raise MathlensError("hf: benchmarks need datasets: pip install 'mathlens[hub]'") from None
-    body, _, split = spec[3:].partition("@")
-    repo, _, config = body.partition(":")
-    try:
-        rows = datasets.load_dataset(repo, config or None, split=split or "test")
-    except Exception as exc:  # noqa: BLE001 - datasets raises many kinds; the user needs the message
-        raise MathlensError(f"{spec}: cannot load ({type(exc).__name__}: {exc})") from None
+def _loader_for(repo: str) -> tuple[Callable[[dict], tuple[str, str, dict]], str]:
+    """``hf:`` rows are read with the loader of the benchmark the repository is named after
+    (``openai/gsm8k`` → the GSM8K loader), else as plain question/answer rows."""
     base = Path(repo.rstrip("/")).name.lower()
-    loader = next((f for key, f in LOADERS.items() if key == base or key.startswith(base)), _plain)
-    return [dict(r) for r in rows], loader, base
+    return next((f for key, f in LOADERS.items() if key == base or key.startswith(base)), _plain), base
 
 
-def load_benchmark(name: str, data_dir: str | Path | None = None, limit: int | None = None) -> list[Problem]:
-    """A benchmark by name (``gsm8k``, …) from ``data_dir``, a JSONL file by path, or ``hf:REPO``."""
-    if name.startswith("hf:"):
-        rows, loader, source = _hub_rows(name)
-        problems = []
-        for i, row in enumerate(rows[:limit] if limit is not None else rows):
-            try:
-                question, answer, meta = loader(row)
-            except (KeyError, IndexError, ValueError, TypeError) as exc:
-                raise MathlensError(f"{name} row {i}: missing or bad field {exc}") from None
-            problems.append(Problem(str(row.get("id", row.get("idx", i))), question, answer, source, meta))
-        return problems
-    if name in LOADERS:
-        path, loader = benchmarks_dir(data_dir) / name / "test.jsonl", LOADERS[name]
-    elif name.endswith(".jsonl") or Path(name).is_file():
-        path, loader = Path(name), _plain
-    else:
-        raise MathlensError(f"unknown benchmark {name!r}: one of {', '.join(LOADERS)}, or a .jsonl path")
-    if not path.is_file():
-        raise MathlensError(f"{path}: cannot read (no such file); set --data-dir or MATHLENS_BENCHMARKS")
-    problems = []
+def _file_rows(path: Path):
+    """(where, row, position) for each line; a row without an id is known by its line index."""
     for where, row in read_jsonl(path):
+        yield where, row, int(where.rsplit(":", 1)[1]) - 1
+
+
+def _hub_rows(spec: str, rows: list[dict]):
+    return ((f"{spec} row {i}", row, i) for i, row in enumerate(rows))
+
+
+def _problems(rows, loader, source: str, limit: int | None) -> list[Problem]:
+    """``rows`` yields (where, row, position); ``where`` (``file:line``, ``spec row i``) names errors."""
+    problems = []
+    for where, row, i in rows:
         try:
             question, answer, meta = loader(row)
         except (KeyError, IndexError, ValueError, TypeError) as exc:
             raise MathlensError(f"{where}: missing or bad field {exc}") from None
-        lineno = int(where.rsplit(":", 1)[1])
-        pid = str(row.get("id", row.get("idx", row.get("ID", lineno - 1))))
-        problems.append(Problem(pid, question, answer, Path(name).stem if loader is _plain else name, meta))
+        pid = str(row.get("id", row.get("idx", row.get("ID", i))))
+        problems.append(Problem(pid, question, answer, source, meta))
         if limit is not None and len(problems) >= limit:
             break
+    return problems
+
+
+def _hub_problems(name: str, limit: int | None, local: Path) -> list[Problem]:
+    if name not in HUB_SOURCES:
+        raise MathlensError(
+            f"{local}: no such file, and {name} has no public hub source; "
+            f"pass --data-dir DIR holding {name}/test.jsonl or set MATHLENS_BENCHMARKS"
+        )
+    source = HUB_SOURCES[name]
+    try:
+        rows = hub_rows(name)
+    except MathlensError as exc:
+        raise MathlensError(
+            f"{name}: no local copy ({local}) and {exc} [{source.describe()}]; "
+            f"pass --data-dir DIR holding {name}/test.jsonl or set MATHLENS_BENCHMARKS"
+        ) from None
+    return _problems(_hub_rows(source.describe(), rows), LOADERS[name], name, limit)
+
+
+def load_benchmark(name: str, data_dir: str | Path | None = None, limit: int | None = None) -> list[Problem]:
+    """A benchmark by name (``gsm8k``, …), a JSONL file by path, or ``hf:REPO[:CONFIG][@SPLIT]``.
+
+    A named set is read from the local folder (``data_dir``, $MATHLENS_BENCHMARKS, or the shared
+    data beside the checkout) when it is there, else from its public hub source (``hub.py``),
+    downloaded and cached by ``datasets``. A folder the user named must hold the set.
+    """
+    if name.startswith("hf:"):
+        body, _, split = name[3:].partition("@")
+        repo, _, config = body.partition(":")
+        loader, base = _loader_for(repo)
+        rows = load_rows(repo, config or None, split or "test")
+        problems, where = _problems(_hub_rows(name, rows), loader, base, limit), name
+    elif name in LOADERS:
+        folder, named = _local_dir(data_dir)
+        path = folder / name / "test.jsonl"
+        if not path.is_file() and named:
+            raise MathlensError(f"{path}: cannot read (no such file); the folder given by --data-dir "
+                                f"or MATHLENS_BENCHMARKS must hold {name}/test.jsonl")
+        if not path.is_file():
+            return _hub_problems(name, limit, path)
+        problems, where = _problems(_file_rows(path), LOADERS[name], name, limit), path
+    elif name.endswith(".jsonl") or Path(name).is_file():
+        path = Path(name)
+        if not path.is_file():
+            raise MathlensError(f"{path}: cannot read (no such file)")
+        problems, where = _problems(_file_rows(path), _plain, path.stem, limit), path
+    else:
+        raise MathlensError(f"unknown benchmark {name!r}: one of {', '.join(LOADERS)}, or a .jsonl path")
     if not problems:
-        raise MathlensError(f"{path}: no problems in it")
+        raise MathlensError(f"{where}: no problems in it")
     return problems
