@@ -103,9 +103,8 @@ def test_tir_eval_runs_the_code_in_the_sandbox_and_records_the_calls(problems, t
 def serving(backend):
     """``mathlens serve`` over ``backend`` on a free port of 127.0.0.1; yields its /v1 address."""
     server = make_server(backend, "tiny", port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/v1"
+        yield server.start()
     finally:
         server.shutdown()
         server.server_close()

@@ -102,3 +102,21 @@ def test_the_engine_gives_the_same_greedy_answers_on_the_gpu():
     model, tok = tiny()
     on_cpu = decode(model, tok, PROMPTS, 12)
     assert decode(model.cuda(), tok, PROMPTS, 12) == on_cpu
+
+
+@pytest.mark.parametrize("positions", ["learned", "rope"])
+def test_prompts_of_mixed_lengths_decode_as_they_do_alone(positions):
+    """A server's batch mixes lengths: left-padded rows, masked, give each prompt's own completion."""
+    import random
+
+    torch.manual_seed(0)
+    tok = CharTokenizer.from_texts(["0123456789+= abc"])
+    model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=48, n_layer=2, n_head=2, n_embd=32, positions=positions))
+    rng = random.Random(0)
+    prompts = ["".join(rng.choice("0123456789+= abc") for _ in range(rng.randint(1, 30))) for _ in range(40)]
+    seeds = [sample_seed(0, p, 0) for p in prompts]
+    for temperature in (0.0, 0.9):
+        run = dict(temperature=temperature, seeds=seeds if temperature else None)
+        alone = decode(model.eval(), tok, prompts, 16, **run)
+        assert decode(model, tok, prompts, 16, mix_lengths=True, **run) == alone
+        assert decode(model, tok, prompts, 16, mix_lengths=True, batch_size=7, **run) == alone

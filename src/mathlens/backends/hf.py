@@ -7,6 +7,7 @@ from typing import Any
 
 from ..models.hf import load_causal_lm
 from .base import Sampling, cut_at_stop
+from .scoring import Scorer
 
 
 class HFBackend:
@@ -19,6 +20,21 @@ class HFBackend:
     def generate(self, prompts: list[str], sampling: Sampling, keys: Sequence[str] | None = None) -> list[list[str]]:
         """``keys`` are accepted for the common contract; transformers seeds per call, not per sample."""
         return generate_batched(self.model, self.tokenizer, prompts, sampling, self.batch_size)
+
+    @property
+    def scorer(self) -> Scorer:
+        """Token access for ``serve``, from the model's own tokenizer and position limit."""
+        tok, model, config = self.tokenizer, self.model, self.model.config
+        limit = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+        return Scorer(
+            encode=lambda text: tok(text, add_special_tokens=False)["input_ids"],
+            decode=lambda ids: tok.decode(list(ids), skip_special_tokens=False),
+            token_text=lambda i: tok.decode([i]),
+            logits=lambda ids: model(input_ids=ids).logits,
+            context_length=limit,
+            device=model.device,
+            specials={k: getattr(tok, k, None) for k in ("eos_token", "bos_token", "pad_token")},
+        )
 
 
 def generate_batched(

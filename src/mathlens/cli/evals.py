@@ -135,7 +135,8 @@ def serve(
     from ..backends import make_backend
     from ..backends.serve import make_server
 
-    server = make_server(lambda: make_backend(backend, model), name or model, host, port)  # binds, then loads
+    options = {"mix_lengths": True} if backend == "tiny" else {}  # concurrent requests rarely share a length
+    server = make_server(lambda: make_backend(backend, model, **options), name or model, host, port)  # binds, then loads
     out_console.print(f"serving {model} at http://{host}:{server.server_port}/v1 (Ctrl-C stops)")
     try:
         server.serve_forever()

@@ -1,7 +1,9 @@
 """The decoding engine of the tiny GPT: batched, KV-cached, greedy or seeded sampling.
 
 Prompts are bucketed by length so every batch is rectangular: no padding, no attention
-mask, and each new token costs one cached step instead of a pass over the whole prefix.
+mask, and each new token costs one cached step instead of a pass over the whole prefix. A
+server, whose requests rarely share a length, may mix them: rows are then left-padded and
+masked (``mix_lengths``).
 Prompt heads that many prompts share are prefilled once and fanned out in the cache.
 
 Sampling draws each row's tokens from that row's own stream of uniforms (inverse CDF over
@@ -59,20 +61,26 @@ def generate_ids(
     top_p: float = 1.0,
     u: torch.Tensor | None = None,
     stop: Sequence[Sequence[int]] = (),
+    pad: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Continue a (B, T) batch of equal-length prompts → (B, ≤max_new_tokens).
 
     ``u`` (B, ≥max_new_tokens): each row's uniforms when sampling. A row ends at end-of-answer
     or right after any ``stop`` token sequence (kept in the output); ended rows pad with eos.
+    ``pad`` (B,): prompts of several lengths, left-padded by that many tokens each.
     """
     B, T = prompt.shape
-    max_new_tokens = min(max_new_tokens, model.config.block_size - T)
+    longest = T - (0 if pad is None else int(pad.min()))
+    max_new_tokens = min(max_new_tokens, model.config.block_size - longest)
     if max_new_tokens <= 0:
         return prompt.new_zeros((B, 0))
     weight = model.wte.weight
-    split, heads, rows = _shared_prefix(prompt)
+    if pad is None:
+        split, heads, rows = _shared_prefix(prompt)
+    else:  # padded rows share no heads worth finding
+        split, heads, rows = T, prompt, torch.arange(B, device=prompt.device)
     cache = KVCache(model.config, len(heads), T + max_new_tokens, weight.device, weight.dtype)
-    logits, _ = model(heads, cache=cache, last_only=True)
+    logits, _ = model(heads, cache=cache, last_only=True, pad=pad)
     if split < T or len(heads) < B:
         cache.select_rows(rows)
         logits = model(prompt[:, split:], cache=cache, last_only=True)[0] if split < T else logits[rows]
@@ -90,7 +98,7 @@ def generate_ids(
                 done |= (out[:, step + 1 - len(s) : step + 1] == s).all(dim=1)
         if bool(done.all()) or step == max_new_tokens - 1:
             return out[:, : step + 1]
-        logits, _ = model(nxt[:, None], cache=cache)
+        logits, _ = model(nxt[:, None], cache=cache, pad=pad)
     return out
 
 
@@ -132,9 +140,14 @@ def decode(
     seeds: Sequence[int] | None = None,
     stop: Sequence[str] = (),
     batch_size: int = 512,
+    mix_lengths: bool = False,
 ) -> list[str]:
     """Completions of ``prompts`` (in their order), each cut at end-of-answer; a stop string
-    ends a completion and is kept. Sampling (``temperature`` > 0) needs one seed per prompt."""
+    ends a completion and is kept. Sampling (``temperature`` > 0) needs one seed per prompt.
+
+    ``mix_lengths``: prompts of different lengths share batches, left-padded (a server's
+    requests rarely share a length); otherwise each batch holds one length and needs no mask.
+    """
     if temperature > 0 and (seeds is None or len(seeds) != len(prompts)):
         raise ValueError("sampling needs one seed per prompt (see sample_seed)")
     was_training = model.training
@@ -143,17 +156,26 @@ def decode(
     stop_ids = [tokenizer.encode(s) for s in stop if all(c in tokenizer.chars for c in s)]
     by_length: dict[int, list[int]] = defaultdict(list)
     encoded = [tokenizer.encode(p) for p in prompts]
+    mixed = []  # prompts that fit the block whole, when lengths may mix
     for i, ids in enumerate(encoded):
-        by_length[len(ids)].append(i)
+        if mix_lengths and len(ids) + max_new_tokens <= model.config.block_size:
+            mixed.append(i)
+        else:
+            by_length[len(ids)].append(i)
+    batches = [rows[s : s + batch_size] for length in sorted(by_length) for rows in [by_length[length]]
+               for s in range(0, len(rows), batch_size)]
+    mixed.sort(key=lambda i: len(encoded[i]))  # neighbours in length: little padding
+    batches += [mixed[s : s + batch_size] for s in range(0, len(mixed), batch_size)]
     completions: list[str] = [""] * len(prompts)
-    for length in sorted(by_length):
-        rows = by_length[length]
-        for start in range(0, len(rows), batch_size):
-            chunk = rows[start : start + batch_size]
-            batch = torch.tensor([encoded[i] for i in chunk], dtype=torch.long, device=device)
-            u = torch.stack([uniforms(seeds[i], max_new_tokens) for i in chunk]) if temperature > 0 else None
-            new = generate_ids(model, batch, max_new_tokens, tokenizer.eos_id, temperature, top_p, u, stop_ids)
-            for i, ids in zip(chunk, new.tolist()):
-                completions[i] = tokenizer.decode(ids)
+    for chunk in batches:
+        width = max(len(encoded[i]) for i in chunk)
+        pads = [width - len(encoded[i]) for i in chunk]
+        rows = [[tokenizer.pad_id] * p + encoded[i] for p, i in zip(pads, chunk)]
+        batch = torch.tensor(rows, dtype=torch.long, device=device)
+        pad = torch.tensor(pads, device=device) if any(pads) else None
+        u = torch.stack([uniforms(seeds[i], max_new_tokens) for i in chunk]) if temperature > 0 else None
+        new = generate_ids(model, batch, max_new_tokens, tokenizer.eos_id, temperature, top_p, u, stop_ids, pad)
+        for i, ids in zip(chunk, new.tolist()):
+            completions[i] = tokenizer.decode(ids)
     model.train(was_training)
     return completions

@@ -89,8 +89,14 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
 
     def forward(
-        self, x: torch.Tensor, rope: tuple | None, cache: KVCache | None, last_only: bool = False
+        self,
+        x: torch.Tensor,
+        rope: tuple | None,
+        cache: KVCache | None,
+        last_only: bool = False,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """``mask`` (B, 1, T, keys), when rows are left-padded: which keys each query may see."""
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, H, T, hd)
@@ -100,17 +106,18 @@ class CausalSelfAttention(nn.Module):
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         # A prefill is causal within itself; a one-token step sees the whole cache; several
         # tokens after a cached prefix see the prefix and, causally, each other.
-        causal, mask = T > 1, None
+        causal = T > 1 and mask is None
         if cache is not None:
             start = cache.length
             k, v = cache.store(self.layer, k, v)
-            if start and T > 1:
+            if start and T > 1 and mask is None:
                 causal = False
                 mask = (
                     torch.arange(start + T, device=x.device) <= torch.arange(start, start + T, device=x.device)[:, None]
                 )
         if last_only:  # every position's keys and values, but only the last one asks
-            q, causal, mask, T = q[:, :, -1:], False, None, 1
+            q, causal, T = q[:, :, -1:], False, 1
+            mask = mask[:, :, -1:] if mask is not None and mask.dim() == 4 else None
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)  # (B, H, T, hd)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
@@ -136,9 +143,14 @@ class Block(nn.Module):
         self.mlp = MLP(config)
 
     def forward(
-        self, x: torch.Tensor, rope: tuple | None, cache: KVCache | None, last_only: bool = False
+        self,
+        x: torch.Tensor,
+        rope: tuple | None,
+        cache: KVCache | None,
+        last_only: bool = False,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        h = self.attn(self.ln1(x), rope, cache, last_only)
+        h = self.attn(self.ln1(x), rope, cache, last_only, mask)
         x = (x[:, -1:] if last_only else x) + h
         return x + self.mlp(self.ln2(x))
 
@@ -178,24 +190,37 @@ class GPT(nn.Module):
         targets: torch.Tensor | None = None,
         cache: KVCache | None = None,
         last_only: bool = False,
+        pad: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits for every position, and the mean cross-entropy where targets != -100.
 
         ``last_only`` (decoding): logits of the last position only; the last block then runs
         its attention output and MLP for that position alone, as no other one needs them.
+        ``pad`` (B,): how many pad tokens start each row (prompts of several lengths in one
+        batch); a row's positions then count from its first real token and no query sees a pad.
         """
         B, T = idx.shape
         start = cache.length if cache is not None else 0
-        if start + T > self.config.block_size:
-            raise ValueError(f"sequence of {start + T} tokens exceeds block_size={self.config.block_size}")
+        steps = torch.arange(start, start + T, device=idx.device)
+        positions, mask = steps, None
+        if pad is not None:
+            positions = (steps[None, :] - pad[:, None]).clamp(min=0)  # (B, T)
+            keys = torch.arange(start + T, device=idx.device)
+            seen = (keys[None, :] <= steps[:, None])[None] & (keys[None, None, :] >= pad[:, None, None])
+            mask = (seen | (keys[None, :] == steps[:, None])[None])[:, None]  # a pad sees itself: no empty row
+        longest = start + T if pad is None else start + T - int(pad.min())  # no device sync unpadded
+        if longest > self.config.block_size:
+            raise ValueError(f"sequence of {longest} tokens exceeds block_size={self.config.block_size}")
         x = self.wte(idx)  # (B, T, C)
         rope = None
         if self.wpe is not None:
-            x = x + self.wpe(torch.arange(start, start + T, device=idx.device))
-        else:
+            x = x + self.wpe(positions)
+        elif pad is None:
             rope = (self.rope_cos[start : start + T], self.rope_sin[start : start + T])
+        else:
+            rope = (self.rope_cos[positions][:, None], self.rope_sin[positions][:, None])
         for i, block in enumerate(self.blocks):
-            x = block(x, rope, cache, last_only and i == len(self.blocks) - 1)
+            x = block(x, rope, cache, last_only and i == len(self.blocks) - 1, mask)
         if cache is not None:
             cache.length += T
         logits = self.lm_head(self.ln_f(x))  # (B, T, vocab)
