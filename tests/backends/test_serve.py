@@ -187,3 +187,22 @@ def test_lm_eval_local_completions_runs_a_loglikelihood_task(url, backend, tmp_p
             scores = backend.scorer.score(ctx + cont)
             assert resp[0][0] == pytest.approx(sum(s.logprob for s in scores[len(ctx):]), abs=1e-4)
     assert 0.0 <= results["results"]["mathlens_sums"]["acc,none"] <= 1.0
+
+
+def test_an_hf_model_serves_logprobs_and_usage_from_its_own_tokenizer(tiny_model):
+    from mathlens.backends.hf import HFBackend
+
+    hf = HFBackend(str(tiny_model))
+    server = make_server(hf, "gpt2", port=0)
+    try:
+        client = openai.OpenAI(base_url=server.start(), api_key="unused", max_retries=0)
+        out = client.completions.create(model="gpt2", prompt="12+3=", max_tokens=4, temperature=0, logprobs=1, echo=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    ids = hf.tokenizer(out.choices[0].text, add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        logits = hf.model(input_ids=torch.tensor([ids])).logits[0].log_softmax(-1)
+    lp = out.choices[0].logprobs.token_logprobs
+    assert lp[0] is None and lp[1:] == pytest.approx([float(logits[i - 1, ids[i]]) for i in range(1, len(ids))], abs=1e-4)
+    assert out.usage.prompt_tokens == len(hf.tokenizer("12+3=", add_special_tokens=False)["input_ids"])

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import MathlensError
+from .shared_state import touches_shared_state
 
 WORKER = Path(__file__).with_name("worker.py")
 # As root, the snippets of worker slot i run as uid base + i, with base drawn per Sandbox from
@@ -121,7 +122,8 @@ class _Worker:
         self.level: str = hello["level"]
 
     def call(self, cells: list[str], timeout: float) -> dict:
-        body = json.dumps({"cells": cells, "timeout": timeout}).encode()
+        """Run ``cells``; one that could touch state the next snippet sees gets a runner of its own."""
+        body = json.dumps({"cells": cells, "timeout": timeout, "isolate": touches_shared_state(cells)}).encode()
         try:
             self.proc.stdin.write(struct.pack(">I", len(body)) + body)
             self.proc.stdin.flush()

@@ -5,8 +5,10 @@ environment, it imports and warms the common modules once, then forks a *runner*
 that drops privileges, sets its limits and executes snippets, each with fresh globals, a
 fresh working directory and the interpreter state a snippet may change reset (builtins,
 environment, signals, timers, the decimal context, stdio). A runner serves up to ``reuse``
-snippets in a row and is replaced after any failure, or when a snippet leaves a process or
-a thread running or removes a module. Forking a warm interpreter costs ~10 ms where starting
+snippets in a row and is replaced after any failure, when a snippet leaves a process or a
+thread running, removes a module or changes a watched module, class or library setting, and
+after a snippet the caller's syntax check flagged (``shared_state.py``): no snippet leaves
+the next one anything to see. Forking a warm interpreter costs ~10 ms where starting
 Python and importing sympy costs most of a second; reusing the fork for the snippets that
 end well brings the cost per snippet under a millisecond. ``reuse=1`` gives every snippet
 a process of its own.
@@ -36,6 +38,7 @@ import ctypes
 import gc
 import json
 import math
+import operator
 import os
 import resource
 import select
@@ -257,6 +260,38 @@ def error_line(exc: BaseException) -> str:
     return last
 
 
+# What TIR code imports most; a snippet that rebinds a name in one of these modules or
+# classes, however it got there, is caught after it ran (the caller's static check,
+# ``sandbox/shared_state.py``, catches the plain ways before).
+WATCHED_MODULES = ("math", "cmath", "fractions", "decimal", "statistics", "itertools", "functools", "operator",
+                   "numbers", "random", "re", "string", "numpy", "sympy", "mpmath")  # fmt: skip
+WATCHED_CLASSES = (("fractions", "Fraction"), ("decimal", "Decimal"), ("sympy", "Basic"), ("sympy", "Expr"),
+                   ("sympy", "Rational"), ("sympy", "Integer"), ("sympy", "Float"), ("sympy", "Symbol"),
+                   ("sympy", "Add"), ("sympy", "Mul"), ("sympy", "Pow"), ("sympy", "Matrix"))  # fmt: skip
+
+
+def _watched() -> list[dict]:
+    """The namespaces of the watched modules and classes that are loaded."""
+    spaces = [vars(m) for name in WATCHED_MODULES if (m := sys.modules.get(name)) is not None]
+    return spaces + [vars(c) for mod, cls in WATCHED_CLASSES if (c := getattr(sys.modules.get(mod), cls, None))]
+
+
+def _settings() -> str:
+    """The global settings of the libraries: print options, float errors, precision,
+    evaluation flags, the import machinery."""
+    settings = [tuple(sys.path), id(sys.meta_path), len(sys.meta_path), len(sys.path_hooks)]
+    if (numpy := sys.modules.get("numpy")) is not None:
+        settings += [sorted(numpy.get_printoptions().items(), key=str), sorted(numpy.geterr().items())]
+    if (mpmath := sys.modules.get("mpmath")) is not None:
+        settings += [mpmath.mp.prec, mpmath.mp.pretty]
+    if (parameters := sys.modules.get("sympy.core.parameters")) is not None:
+        g = parameters.global_parameters
+        settings += [g.evaluate, g.distribute, getattr(g, "exp_is_pow", None)]
+    if (warnings := sys.modules.get("warnings")) is not None:
+        settings += [tuple(map(id, warnings.filters))]
+    return repr(settings)
+
+
 class _Baseline:
     """What a snippet may change in the runner's interpreter and the next one must not see."""
 
@@ -264,6 +299,10 @@ class _Baseline:
         self.builtins = dict(builtins.__dict__)
         self.modules = dict(sys.modules)
         self.recursion_limit = sys.getrecursionlimit()
+        self.int_digits = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
+        self.spaces = _watched()
+        self.values = [list(space.values()) for space in self.spaces]  # by identity: no __eq__ runs
+        self.settings = _settings()
 
     def restore(self, workdir: str) -> None:
         names = builtins.__dict__
@@ -271,6 +310,8 @@ class _Baseline:
             del names[name]
         names.update(self.builtins)
         sys.setrecursionlimit(self.recursion_limit)
+        if self.int_digits is not None:  # TIR code often lifts it for big numbers (Python ≥ 3.11)
+            sys.set_int_max_str_digits(self.int_digits)
         os.environ.clear()
         os.environ.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=workdir, TMPDIR=workdir, LANG="C.UTF-8")
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGALRM):
@@ -286,10 +327,16 @@ class _Baseline:
         sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
 
     def disturbed(self) -> bool:
-        """A module removed or replaced, or a thread still running: start a fresh runner."""
+        """A module removed or replaced, a watched name rebound, a library setting changed, or a
+        thread still running: start a fresh runner."""
         if any(sys.modules.get(name) is not module for name, module in self.modules.items()):
             return True
-        return len(os.listdir("/proc/self/task")) > 1
+        if len(os.listdir("/proc/self/task")) > 1 or _settings() != self.settings:
+            return True
+        return not all(
+            len(space) == len(values) and all(map(operator.is_, space.values(), values))
+            for space, values in zip(self.spaces, self.values)
+        )
 
 
 class _RunnerFds:
@@ -372,9 +419,10 @@ def run_request(
     except BaseException as exc:  # noqa: BLE001 - whatever the snippet raises is its result
         result = {"ok": False, "error": _clip(error_line(exc), limit), "value": None}
     _flush()
-    # A failure may have left anything behind (a half-patched module, a full heap): the
-    # issue's rule is to recycle after a failure, and after a disturbance we can see.
-    result["recycle"] = not result["ok"] or baseline.disturbed()
+    # A failure may have left anything behind (a half-patched module, a full heap): recycle
+    # after a failure, after a snippet the caller found could touch shared state, and after
+    # a disturbance we can see.
+    result["recycle"] = not result["ok"] or bool(request.get("isolate")) or baseline.disturbed()
     scope.clear()
     if cfg["reuse"] > 1:  # our own uid or PID namespace: kill(-1) reaches only our leftovers
         try:
