@@ -1,0 +1,102 @@
+"""Rejection-sampling fine-tuning data (RFT): from sampled solutions, the ones to train on.
+
+A problem with a reference keeps the samples ``grade`` verified; one without keeps those that
+agree with the majority answer (equivalent answers vote together) when that answer has at
+least ``min_agreement`` of the votes, as the Qwen2.5-Math report labels synthesized problems.
+Solutions are deduplicated on normalized text, at most ``max_per_problem`` distinct ones per
+problem are kept, and in TIR mode a solution whose code failed is dropped. Every row says
+where it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ..grading import equivalent, maj_at_k
+
+_SPACE = re.compile(r"\s+")
+# The sandbox shows a failed cell as its traceback's last line: "NameError: name 'x' …".
+_FAILED = re.compile(r"(?m)^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b(:|$)")
+
+
+@dataclass(frozen=True)
+class RFTConfig:
+    max_per_problem: int = 4
+    min_agreement: float = 0.5  # share of the votes the majority answer needs (no reference)
+    require_code_ran: bool = True  # TIR: drop a solution whose code failed
+    round: int = 0
+    sampler: str = ""  # the model that sampled, for provenance
+    temperature: float | None = None
+
+
+def normalized(text: str) -> str:
+    """The text two solutions must differ in to count as two: case and spacing do not."""
+    return _SPACE.sub(" ", text.strip().lower())
+
+
+def code_ran(sample: dict) -> bool:
+    """Every tool call of a TIR sample produced output rather than an error."""
+    return not any(_FAILED.search(str(call.get("output", ""))) for call in sample.get("tool_calls") or ())
+
+
+def vote(samples: list[dict]) -> tuple[str | None, float]:
+    """The majority answer over the samples' predictions and its share of all the samples."""
+    preds = [s.get("pred") for s in samples]
+    winner = maj_at_k(preds, len(preds)) if preds else None
+    if winner is None:
+        return None, 0.0
+    agree = sum(1 for p in preds if p is not None and (p == winner or equivalent(winner, p)))
+    return winner, agree / len(preds)
+
+
+def select(row: dict, config: RFTConfig) -> list[dict]:
+    """The SFT rows one problem's samples give."""
+    samples = list(row.get("samples") or [])
+    gold = row.get("gold")
+    if gold not in (None, ""):
+        chosen = [s for s in samples if s.get("correct")]
+        label = {"label": "verified"}
+    else:
+        answer, share = vote(samples)
+        if answer is None or share < config.min_agreement:
+            return []
+        chosen = [s for s in samples if s.get("pred") is not None and equivalent(answer, s["pred"])]
+        label = {"label": "vote", "vote_share": round(share, 4), "voted_answer": answer}
+    if config.require_code_ran:
+        chosen = [s for s in chosen if code_ran(s)]
+    seen, out = set(), []
+    for sample in chosen:
+        key = normalized(sample.get("completion", ""))
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            {
+                "prompt": row.get("prompt") or row["question"],
+                "completion": sample["completion"],
+                "problem": {"benchmark": row.get("benchmark"), "id": row.get("id")},
+                "provenance": {
+                    "round": config.round,
+                    "sampler": config.sampler,
+                    "temperature": config.temperature,
+                    "pass_rate": _pass_rate(samples),
+                    **label,
+                },
+            }
+        )
+        if len(out) >= config.max_per_problem:
+            break
+    return out
+
+
+def _pass_rate(samples: list[dict]) -> float | None:
+    graded = [s for s in samples if "correct" in s]
+    return round(sum(bool(s["correct"]) for s in graded) / len(graded), 4) if graded else None
+
+
+def rft_rows(rows: Iterable[dict], config: RFTConfig) -> Iterator[dict]:
+    """SFT rows (``prompt``/``completion``, as ``mathlens finetune`` reads) from eval samples."""
+    for row in rows:
+        yield from select(row, config)
