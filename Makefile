@@ -43,6 +43,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/sandbox_speed.py
 	$(BIN)/python benchmarks/grade_speed.py
 	$(BIN)/python benchmarks/serve_speed.py
+	$(BIN)/python benchmarks/decontam_speed.py
 	$(BIN)/python benchmarks/finetune_speed.py
 
 clean:
