@@ -17,7 +17,8 @@ from pathlib import Path
 from ..errors import MathlensError
 from ..grading import last_boxed
 from ..records import read_jsonl
-from .hub import HUB_SOURCES, hub_rows, load_rows
+from . import hub
+from .hub import HUB_SOURCES, load_rows
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -165,7 +166,8 @@ def _file_rows(path: Path):
         yield where, row, int(where.rsplit(":", 1)[1]) - 1
 
 
-def _hub_rows(spec: str, rows: list[dict]):
+def _numbered(spec: str, rows: list[dict]):
+    """(where, row, position) for rows from the hub: ``spec row i`` names errors."""
     return ((f"{spec} row {i}", row, i) for i, row in enumerate(rows))
 
 
@@ -192,13 +194,13 @@ def _hub_problems(name: str, limit: int | None, local: Path) -> list[Problem]:
         )
     source = HUB_SOURCES[name]
     try:
-        rows = hub_rows(name)
+        rows = hub.hub_rows(name)
     except MathlensError as exc:
         raise MathlensError(
             f"{name}: no local copy ({local}) and {exc} [{source.describe()}]; "
             f"pass --data-dir DIR holding {name}/test.jsonl or set MATHLENS_BENCHMARKS"
         ) from None
-    return _problems(_hub_rows(source.describe(), rows), LOADERS[name], name, limit)
+    return _problems(_numbered(source.describe(), rows), LOADERS[name], name, limit)
 
 
 def load_benchmark(name: str, data_dir: str | Path | None = None, limit: int | None = None) -> list[Problem]:
@@ -213,16 +215,17 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, limit: int | N
         repo, _, config = body.partition(":")
         loader, base = _loader_for(repo)
         rows = load_rows(repo, config or None, split or "test")
-        problems, where = _problems(_hub_rows(name, rows), loader, base, limit), name
+        problems, where = _problems(_numbered(name, rows), loader, base, limit), name
     elif name in LOADERS:
         folder, named = _local_dir(data_dir)
         path = folder / name / "test.jsonl"
         if not path.is_file() and named:
             raise MathlensError(f"{path}: cannot read (no such file); the folder given by --data-dir "
                                 f"or MATHLENS_BENCHMARKS must hold {name}/test.jsonl")
-        if not path.is_file():
-            return _hub_problems(name, limit, path)
-        problems, where = _problems(_file_rows(path), LOADERS[name], name, limit), path
+        if path.is_file():
+            problems, where = _problems(_file_rows(path), LOADERS[name], name, limit), path
+        else:
+            problems, where = _hub_problems(name, limit, path), HUB_SOURCES[name].describe()
     elif name.endswith(".jsonl") or Path(name).is_file():
         path = Path(name)
         if not path.is_file():

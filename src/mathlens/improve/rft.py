@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..grading import equivalent, maj_at_k
+from .difficulty import pass_rate
 
 _SPACE = re.compile(r"\s+")
 # The sandbox shows a failed cell as its traceback's last line: "NameError: name 'x' …".
@@ -81,7 +82,7 @@ def select(row: dict, config: RFTConfig) -> list[dict]:
                     "round": config.round,
                     "sampler": config.sampler,
                     "temperature": config.temperature,
-                    "pass_rate": _pass_rate(samples),
+                    "pass_rate": None if (rate := pass_rate(row)) is None else round(rate, 4),
                     **label,
                 },
             }
@@ -89,11 +90,6 @@ def select(row: dict, config: RFTConfig) -> list[dict]:
         if len(out) >= config.max_per_problem:
             break
     return out
-
-
-def _pass_rate(samples: list[dict]) -> float | None:
-    graded = [s for s in samples if "correct" in s]
-    return round(sum(bool(s["correct"]) for s in graded) / len(graded), 4) if graded else None
 
 
 def rft_rows(rows: Iterable[dict], config: RFTConfig) -> Iterator[dict]:
