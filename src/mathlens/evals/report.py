@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MathlensError
-from ..grading import bootstrap_ci, equivalent, maj_at_k, pass_at_k, rm_at_k
+from ..grading.summary import summarize_rows
 from ..records import read_jsonl
 
 
@@ -33,29 +33,14 @@ def summarize(samples_path: str | Path, by: str | None = None) -> dict:
     return summarize_rows(read_samples(samples_path), by)
 
 
-def summarize_rows(all_rows: list[dict], by: str | None = None) -> dict:
-    if by is not None and not any(by in (row.get("meta") or {}) for row in all_rows):
-        known = sorted({k for row in all_rows for k in (row.get("meta") or {})})
-        raise MathlensError(f"no problem has a {by!r} field to split by; they have: {', '.join(known) or 'none'}")
-    by_benchmark: dict[str, list[dict]] = {}
-    for row in all_rows:
-        key = row["benchmark"] if by is None else f"{row['benchmark']}/{(row.get('meta') or {}).get(by)}"
-        by_benchmark.setdefault(key, []).append(row)
-    summary = {}
-    for name, rows in by_benchmark.items():
-        k = min(len(r["samples"]) for r in rows)
-        pass1 = [sum(s["correct"] for s in r["samples"]) / len(r["samples"]) for r in rows]
-        passk = [pass_at_k(len(r["samples"]), sum(s["correct"] for s in r["samples"]), k) for r in rows]
-        majk = [equivalent(r["gold"], maj_at_k([s["pred"] for s in r["samples"]], k)) for r in rows]
-        summary[name] = {
-            "problems": len(rows),
-            "k": k,
-            "pass@1": sum(pass1) / len(rows),
-            "pass@1_ci95": list(bootstrap_ci(pass1)),
-            f"pass@{k}": sum(passk) / len(rows),
-            f"maj@{k}": sum(majk) / len(rows),
-        }
-        if all("reward" in s for r in rows for s in r["samples"]):  # scored by a reward model
-            best = [rm_at_k([s["pred"] for s in r["samples"]], [s["reward"] for s in r["samples"]], k) for r in rows]
-            summary[name][f"rm@{k}"] = sum(equivalent(r["gold"], p) for r, p in zip(rows, best)) / len(rows)
-    return summary
+def loop_rounds(loop_dir: str | Path, by: str | None = None) -> dict:
+    """An improvement loop's held-out metrics, one entry per evaluated round (``round-r``)."""
+    out = {}
+    for folder in sorted(Path(loop_dir).glob("round-*"), key=lambda p: int(p.name.split("-")[1])):
+        samples = folder / "eval" / "samples.jsonl"
+        if samples.exists():
+            for name, metrics in summarize(samples, by).items():
+                out[folder.name + name.removeprefix("heldout")] = metrics
+    if not out:
+        raise MathlensError(f"{loop_dir}: no round has been evaluated yet")
+    return out

@@ -15,11 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..backends import BACKENDS, Conversation, Prompt, Sampling, as_text, make_backend
-from ..backends.base import generate_keyed
-from ..backends.tools import generate_with_tools, tool_sandbox
+from ..backends.solve import graded_samples
+from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
-from ..grading import grade
-from ..models.engine import sample_seed
 from ..progress import progress_bar
 from .problems import Problem, load_benchmark
 from .prompts import load_template
@@ -167,34 +165,16 @@ def _prompt(messages: list[dict], backend, tokenizer) -> Prompt:
 def _solve(
     chunk: list[Problem], prompts: list[Prompt], backend, sampling: Sampling, cfg: EvalConfig, box
 ) -> list[dict]:
-    keys = [f"{p.source}/{p.id}" for p in chunk]  # per-sample seeds follow the problem, not the batch
-    if cfg.mode == "cot":
-        completions = generate_keyed(backend, prompts, sampling, keys)
-        calls: list[list[list[dict]]] = [[[] for _ in c] for c in completions]
-    else:  # TIR: every sample its own tool loop; two groups take turns, one decoding while the other's code runs
-        solved = generate_with_tools(backend, prompts, sampling, box, cfg.max_tool_calls, groups=2, keys=keys)
-        completions = [[s.completion for s in group] for group in solved]
-        calls = [[s.calls for s in group] for group in solved]
-    seeded = getattr(backend, "per_sample_seeds", False)
-    rows = []
-    for problem, key, texts, tool_calls in zip(chunk, keys, completions, calls):
-        samples = []
-        for j, (text, used) in enumerate(zip(texts, tool_calls)):
-            verdict = grade(text, problem.answer)
-            sample = {"completion": text, "pred": verdict.pred, "correct": verdict.correct, "how": verdict.how}
-            if seeded:  # what seeds this sample (TIR rounds derive theirs from the same three)
-                sample["seed"] = sample_seed(cfg.seed, key, j)
-            if cfg.mode == "tir":
-                sample["tool_calls"] = used
-            samples.append(sample)
-        rows.append(
-            {
-                "benchmark": problem.source,
-                "id": problem.id,
-                "question": problem.question,
-                "gold": problem.answer,
-                "meta": problem.meta,
-                "samples": samples,
-            }
-        )
-    return rows
+    keys = [f"{p.source}/{p.id}" for p in chunk]
+    graded = graded_samples(backend, prompts, [p.answer for p in chunk], keys, sampling, cfg.mode, box, cfg.max_tool_calls)
+    return [
+        {
+            "benchmark": problem.source,
+            "id": problem.id,
+            "question": problem.question,
+            "gold": problem.answer,
+            "meta": problem.meta,
+            "samples": samples,
+        }
+        for problem, samples in zip(chunk, graded)
+    ]
