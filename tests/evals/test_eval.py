@@ -263,6 +263,10 @@ def test_word_problems_train_a_tiny_model_that_the_tiny_backend_evaluates(tmp_pa
     )  # fmt: skip
     metrics = run_eval(cfg, progress=False)
     assert metrics["test"]["problems"] == 4 and metrics["test"]["k"] == 2
+    world = WordsConfig(str(tmp_path / "w"), n_train=8, n_test=2, steps=2, n_layer=1, n_embd=32, levels=(3,), style="tir")
+    train_word_model(world, False)
+    test_rows = [json.loads(line) for line in (tmp_path / "w" / "test.jsonl").read_text().splitlines()]
+    assert [r["level"] for r in test_rows] == [3, 3] and all("```python" in r["solution"] for r in test_rows)
 
 
 @pytest.mark.parametrize("kind", ["hf-greedy", "tiny-sampled", "tiny-tir-sampled"])

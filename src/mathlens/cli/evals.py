@@ -85,7 +85,7 @@ def eval_(
     print_report(run_eval(cfg, progress=not quiet), out)
 
 
-@app.command(epilog="Example: mathlens words --out runs/words --steps 1500")
+@app.command(epilog="Example: mathlens words --out runs/words --steps 1500   (harder: --levels 1-4 --style tir)")
 @user_errors
 def words(
     out: Annotated[Path, typer.Option(help="Folder for train.jsonl, test.jsonl and ckpt.pt.")] = Path("runs/words"),
@@ -93,27 +93,40 @@ def words(
     n_test: Annotated[int, typer.Option(help="Test problems (the benchmark for `eval`).")] = 200,
     steps: Annotated[int, typer.Option(help="Training steps.")] = 1500,
     seed: Annotated[int, typer.Option(help="Seed of problems and model.")] = 0,
+    levels: Annotated[
+        Optional[str], typer.Option(help="The improvement loop's world at these levels (1-4: operations, distractors).")
+    ] = None,
+    style: Annotated[str, typer.Option(help="With --levels: cot or tir solutions.")] = "cot",
     quiet: Quiet = False,
 ) -> None:
-    """Make a word-arithmetic set and train a tiny CoT model on it, to try `eval --backend tiny`."""
+    """Make a word-arithmetic set and train a tiny model on it, to try `eval --backend tiny`."""
+    from ..config import parse_digits
     from ..evals.words import WordsConfig, train_word_model
 
-    ckpt = train_word_model(WordsConfig(str(out), n_train, n_test, steps, seed=seed), progress=not quiet)
+    chosen = parse_digits(levels) if levels else ()
+    config = WordsConfig(str(out), n_train, n_test, steps, seed=seed, levels=chosen, style=style)
+    ckpt = train_word_model(config, progress=not quiet)
     out_console.print(
         f"model {ckpt}; evaluate it with:\n  mathlens eval --backend tiny --model {ckpt} "
-        f"--benchmark {out / 'test.jsonl'} --prompt plain --max-tokens 40 --out {out / 'eval'}"
+        f"--benchmark {out / 'test.jsonl'} --prompt plain --max-tokens {100 if levels else 40}"
+        f"{' --mode tir' if levels and style == 'tir' else ''} --out {out / 'eval'}"
     )
 
 
 @app.command(epilog="Example: mathlens report runs/eval --by subject")
 @user_errors
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A `mathlens eval` run folder (or its samples.jsonl).")],
+    run_dir: Annotated[
+        Path, typer.Argument(help="A `mathlens eval` run folder (or its samples.jsonl), or a `mathlens improve` folder.")
+    ],
     by: Annotated[Optional[str], typer.Option(help="Split each benchmark by a meta field: subject or level.")] = None,
 ) -> None:
-    """Table: benchmark × pass@1, pass@k, maj@k from saved samples."""
-    from ..evals.report import summarize
+    """Table: benchmark × pass@1, pass@k, maj@k from saved samples (an improve folder: one row per round)."""
+    from ..evals.report import loop_rounds, summarize
 
+    if (run_dir / "round-0").is_dir():
+        print_report(loop_rounds(run_dir, by), run_dir)
+        return
     path = run_dir / "samples.jsonl" if run_dir.is_dir() else run_dir
     if not path.exists():
         raise MathlensError(f"{path}: no samples here")

@@ -1,6 +1,7 @@
 """Word-arithmetic problems and a tiny model that answers them in CoT, for `eval --backend tiny`.
 
-Lets the evaluation harness run end to end on a laptop: generate a set, train a tiny GPT on
+Lets the evaluation harness run end to end on a laptop (with ``levels``, on the improvement
+loop's world of one to four operations and distractors, in CoT or TIR): generate a set, train a tiny GPT on
 its training half (prompt = the question as the ``plain`` template renders it, target = a
 one-line computation and ``\\boxed{}`` answer), evaluate it on the test half like any model.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from ..backends import as_text
 from ..models import ModelConfig, build_model, resolve_device
 from ..records import Example, write_jsonl
+from ..tasks.word_problems import word_problems as world_problems
 from ..train import TrainConfig, train
 from .prompts import TEMPLATES
 
@@ -55,12 +57,17 @@ class WordsConfig:
     n_embd: int = 128
     seed: int = 0
     device: str = "auto"  # auto, cpu or cuda
+    levels: tuple[int, ...] = ()  # set: the improvement loop's world at these levels (1-4) instead
+    style: str = "cot"  # with levels: cot or tir solutions
 
 
 def train_word_model(cfg: WordsConfig, progress: bool = True) -> Path:
     """Write ``train.jsonl`` and ``test.jsonl`` under ``cfg.out``, train on the first; the checkpoint's path."""
     out = Path(cfg.out)
-    rows = word_problems(cfg.n_train + cfg.n_test, cfg.seed)
+    if cfg.levels:
+        rows = world_problems(cfg.n_train + cfg.n_test, cfg.seed, cfg.levels, cfg.style)
+    else:
+        rows = word_problems(cfg.n_train + cfg.n_test, cfg.seed)
     train_rows, test_rows = rows[: cfg.n_train], rows[cfg.n_train :]
     write_jsonl(out / "train.jsonl", train_rows)
     write_jsonl(out / "test.jsonl", test_rows)

@@ -17,6 +17,7 @@ only to names of its own and passes.
 from __future__ import annotations
 
 import ast
+import warnings
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -53,7 +54,9 @@ def touches_shared_state(cells: Sequence[str]) -> bool:
 @lru_cache(maxsize=1 << 14)  # a TIR solution resends its earlier cells with every new one
 def _cell_touches(cell: str) -> bool:
     try:
-        tree = ast.parse(cell)
+        with warnings.catch_warnings():  # model-written code warns ("invalid decimal literal"): not ours to say
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(cell)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False  # it will not run at all: nothing to leave behind
     return any(_suspicious(node) for node in ast.walk(tree))
