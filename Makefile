@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU wheel of torch (pip finds it locally here; elsewhere from PyPI).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench sweep lengthgen eval-demo clean
+.PHONY: demo test bench sweep lengthgen eval-demo improve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lengthgen: $(VENV)/.installed
 eval-demo: $(VENV)/.installed
 	$(BIN)/mathlens words --out runs/words
 	$(BIN)/mathlens eval --backend tiny --model runs/words/ckpt.pt --benchmark runs/words/test.jsonl --prompt plain --max-tokens 40 -n 4 --temperature 0.7 --out runs/words/eval
+
+# Self-improvement on the word-problem world: 3 rounds of sample, verify, fine-tune (~20 min, 2 cores).
+improve: $(VENV)/.installed
+	$(BIN)/mathlens improve --config configs/improve.yaml --out runs/improve
 
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/train_speed.py

@@ -1,4 +1,4 @@
-"""``mathlens rft | decontaminate``: training data from a policy's own samples, kept clean."""
+"""``mathlens improve | rft | decontaminate``: the improvement loop and its training data, kept clean."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.table import Table
 
 from ..errors import MathlensError
-from .common import capability, out_console, user_errors
+from .common import Quiet, capability, options, out_console, pct, user_errors
 
-app = capability("Self-improvement: rejection-sampled data and decontamination.")
+app = capability("Self-improvement: the improvement loop, rejection-sampled data and decontamination.")
 
 
 @app.command(epilog="Example: mathlens rft --samples runs/eval/samples.jsonl --max-per-problem 4 --out data/rft.jsonl")
@@ -85,3 +86,39 @@ def decontaminate(
     target.write_text("".join(json.dumps(row) + "\n" for row in kept))
     by_source = ", ".join(f"{s} {n}" for s, n in report.dropped.most_common()) or "none"
     out_console.print(f"{target}: kept {report.kept}, dropped {sum(report.dropped.values())} ({by_source})")
+
+
+@app.command(epilog="Example: mathlens improve --config configs/improve.yaml --out runs/improve")
+@user_errors
+def improve(
+    config: Annotated[Optional[Path], typer.Option(help="YAML config (keys as in configs/improve.yaml).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Loop folder (round-r/ per round); a killed loop resumes.")] = None,
+    rounds: Annotated[Optional[int], typer.Option(help="Rounds after the seed round 0.")] = None,
+    backend: Annotated[Optional[str], typer.Option(help="tiny, hf or vllm.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="hf/vllm: the starting checkpoint.")] = None,
+    mode: Annotated[Optional[str], typer.Option(help="cot or tir.")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="tiny: training steps per round.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seeds the world, sampling and training.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Local benchmark copies for `decontaminate` names.")] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Self-improvement rounds: sample the pool, keep verified solutions, clean, fine-tune, evaluate."""
+    from ..config import resolve
+    from ..evals.problems import load_benchmark
+    from ..improve import EvalText, LoopConfig, run_loop
+
+    flags = options(dict(out=out, rounds=rounds, backend=backend, model=model, mode=mode, steps=steps, seed=seed))
+    cfg = resolve(LoopConfig, config, **flags)
+    texts = [EvalText(Path(s).stem, p.question) for s in cfg.data.decontaminate for p in load_benchmark(s, data_dir)]
+    results = run_loop(cfg, texts, progress=not quiet)
+    table = Table(title=f"{cfg.out}: held-out problems")
+    k = results[0]["k"]
+    for column in ("round", "pass@1 [95%]", f"maj@{k}", "gain vs round 0 [95%]", "train rows"):
+        table.add_column(column, justify="right")
+    for r in results:
+        lo, hi = r["pass@1_ci95"]
+        gain = f"{r['gain_vs_round0']:+.1%} [{r['gain_ci95'][0]:+.1%}, {r['gain_ci95'][1]:+.1%}]" if r["round"] else "—"
+        rows = str(r.get("data", {}).get("train_rows", "—"))
+        table.add_row(str(r["round"]), f"{r['pass@1']:.1%} [{lo:.1%}, {hi:.1%}]", pct(r.get(f"maj@{k}")), gain, rows)
+    out_console.print(table)
+    out_console.print(f"plot: {Path(cfg.out) / 'improve.png'}; per-round files under {cfg.out}/round-*/")

@@ -1,0 +1,102 @@
+"""The improvement loop's settings: one YAML file (``configs/improve.yaml``), flags over it.
+
+Sections are nested dataclasses whose keys are unique across sections, so a key may also be
+given flat (``steps: 500`` or ``--steps 500``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import MathlensError
+from ..tasks.word_problems import STYLES
+
+TRAINABLE = ("tiny", "hf", "vllm")  # backends whose model the loop can fine-tune and reload
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    """Where problems come from: the word-problem world, or JSONL files (question, answer)."""
+
+    n_seed: int = 300  # labelled solutions the tiny seed policy learns from
+    seed_levels: tuple[int, ...] = (1, 2)  # the easy problems the seed policy is taught
+    seed_distractors: bool = True
+    n_pool: int = 1000  # training problems sampled every round (their answers only verify)
+    n_heldout: int = 400
+    levels: tuple[int, ...] = (1, 2, 3, 4)  # levels of the pool and the held-out split
+    pool_file: str | None = None  # JSONL with question and answer (answer may be empty: vote)
+    heldout_file: str | None = None
+
+
+@dataclass(frozen=True)
+class SamplingSpec:
+    k: int = 8  # samples per training problem
+    temperature: float = 1.0
+    top_p: float = 1.0  # the whole distribution: rejection sampling feeds on the rare right answer
+    max_tokens: int = 96
+    max_tool_calls: int = 2
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    max_per_problem: int = 2
+    min_agreement: float = 0.5  # problems without a reference: the majority's share of votes
+    per_bucket: int | None = None  # N: at most N rows per pass-rate bucket (always-solved left out); None: all
+    accumulate: bool = True  # train on every round's data so far, not this round's alone
+    decontaminate: tuple[str, ...] = ()  # benchmark names or JSONL files, beside the held-out split
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    init: str = "previous"  # previous: go on from the last round's model; seed: start from round 0's
+    seed_steps: int = 800  # tiny: optimizer steps of the seed policy (round 0)
+    steps: int = 600  # tiny: optimizer steps of each later round
+    batch_size: int = 32
+    lr: float = 3e-3  # tiny: the seed's rate; later rounds use lr * later_lr_frac
+    later_lr_frac: float = 0.5
+    n_layer: int = 2
+    n_head: int = 4
+    n_embd: int = 64
+    positions: str = "rope"  # rope lets a small model copy numbers wherever they sit in the question
+    hf_lr: float = 2e-5  # hf: SFT learning rate through TRL
+    hf_epochs: float = 1.0
+    hf_batch_size: int = 8
+
+
+@dataclass(frozen=True)
+class EvaluationSpec:
+    eval_n: int = 4  # samples per held-out problem: pass@1 is their mean, maj@k their vote
+    eval_temperature: float = 0.7
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    out: str = "runs/improve"
+    rounds: int = 3
+    seed: int = 0
+    backend: str = "tiny"  # tiny | hf | vllm
+    model: str = ""  # hf/vllm: the starting checkpoint (hub id or folder); tiny: trained here
+    mode: str = "tir"  # tir: the policy writes the program, the sandbox computes | cot: it computes itself
+    device: str = "auto"
+    world: WorldSpec = field(default_factory=WorldSpec)
+    sampling: SamplingSpec = field(default_factory=SamplingSpec)
+    data: DataSpec = field(default_factory=DataSpec)
+    training: TrainingSpec = field(default_factory=TrainingSpec)
+    evaluation: EvaluationSpec = field(default_factory=EvaluationSpec)
+
+    def __post_init__(self) -> None:
+        if self.backend not in TRAINABLE:
+            raise MathlensError(
+                f"backend {self.backend!r}: the loop fine-tunes its policy every round, so it needs a model "
+                f"it can train and reload ({', '.join(TRAINABLE)}); evaluate API models with `mathlens eval`"
+            )
+        if self.backend != "tiny" and not self.model:
+            raise MathlensError(f"backend {self.backend}: --model names the starting checkpoint")
+        if self.mode not in STYLES:
+            raise MathlensError(f"mode {self.mode!r}: choose cot or tir")
+        if self.training.init not in ("previous", "seed"):
+            raise MathlensError(f"init {self.training.init!r}: choose previous or seed")
+        if self.rounds < 0 or self.sampling.k < 1 or self.evaluation.eval_n < 1:
+            raise MathlensError("rounds must be >= 0, k and eval_n >= 1")
+        if not set(self.world.seed_levels) | set(self.world.levels) <= {1, 2, 3, 4}:
+            raise MathlensError("levels go from 1 to 4")

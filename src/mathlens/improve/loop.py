@@ -1,0 +1,195 @@
+"""``mathlens improve``: rounds of sample → verify/vote → clean and balance → fine-tune → evaluate.
+
+Round 0 is the seed policy (the tiny GPT taught the world's easy levels, or the checkpoint a
+config names), evaluated on the held-out split. Round r samples the training pool with round
+r-1's policy, keeps verified (or voted) distinct solutions, drops those whose problem is too
+close to an evaluation problem, balances them across difficulty, fine-tunes and evaluates.
+
+Everything a round makes stays in ``out/round-r/`` (samples, data, model, metrics) and each
+finished stage is written down in ``round-r/stages.json`` after its files are complete: a
+killed loop started again skips finished stages and picks up the one it was in (the tiny
+trainer from its own checkpoint). Samples are seeded per problem and sample, training by
+round, so a resumed loop ends with the metrics an uninterrupted one gets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict
+from pathlib import Path
+
+from ..backends import Sampling
+from ..backends.solve import graded_samples
+from ..backends.tools import tool_sandbox
+from ..errors import MathlensError
+from ..grading import bootstrap_ci
+from ..grading.summary import summarize_rows
+from ..progress import progress_bar
+from ..records import write_jsonl
+from .config import LoopConfig
+from .data import round_data, seed_rows
+from .decontam import EvalText, Index
+from .policy import load_policy, read_rows, train_hf, train_tiny, user_prompt
+from .world import world_files
+
+SUMMARY = "improve.json"
+
+
+class StopAfter(Exception):
+    """Raised after the stage a caller asked to stop at (tests kill a loop this way)."""
+
+
+class Stages:
+    """The finished stages of one round, on disk: a stage counts once its files are complete."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.path = folder, folder / "stages.json"
+        self.done: dict[str, float] = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def run(self, name: str, work: Callable[[], None], stop_after: str | None) -> None:
+        if name not in self.done:
+            started = time.perf_counter()
+            work()
+            self.done[name] = round(time.perf_counter() - started, 2)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.done, indent=1))
+            os.replace(tmp, self.path)
+        if stop_after == f"{self.folder.name}/{name}":
+            raise StopAfter(stop_after)
+
+
+def run_loop(
+    cfg: LoopConfig, eval_texts: Sequence[EvalText] = (), progress: bool = True, stop_after: str | None = None
+) -> list[dict]:
+    """Run (or finish) every round; the metrics of each. ``eval_texts``: evaluation problems,
+    beyond the held-out split, that training data must not resemble (the CLI reads benchmarks)."""
+    out = Path(cfg.out)
+    _check_folder(out, cfg)
+    files = world_files(cfg, out)
+    heldout = read_rows(files["heldout"])
+    index = Index([EvalText("heldout", r["question"]) for r in heldout] + list(eval_texts))
+    for r in range(cfg.rounds + 1):
+        folder = out / f"round-{r}"
+        stages = Stages(folder)
+        if r > 0:
+            policy = _model_dir(cfg, out, r - 1)
+            pool = read_rows(files["pool"])
+            stages.run("sample", lambda r=r: _sample(cfg, policy, pool, folder / "samples.jsonl", r, progress), stop_after)
+            stages.run("select", lambda r=r: round_data(cfg, out, r, index), stop_after)
+        if r > 0 or cfg.backend == "tiny":  # round 0 of a checkpoint loop is the checkpoint as it is
+            stages.run("train", lambda r=r: _train(cfg, out, r, files, progress), stop_after)
+        stages.run("eval", lambda r=r: _evaluate(cfg, out, r, heldout, progress), stop_after)
+    rounds = summarize_loop(out)
+    from .plot import plot_rounds
+
+    plot_rounds(rounds, out / "improve.png")
+    return rounds
+
+
+def _check_folder(out: Path, cfg: LoopConfig) -> None:
+    """A loop folder holds one config's rounds: refuse to mix in another's."""
+    saved = out / "config.json"
+    wanted = json.loads(json.dumps(asdict(cfg)))
+    if saved.exists():
+        old = json.loads(saved.read_text())
+        changed = sorted(k for k in wanted if k not in ("rounds", "out") and old.get(k) != wanted[k])
+        if changed:
+            raise MathlensError(f"{out}: its rounds were made with other settings ({', '.join(changed)}); use another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(wanted, indent=1))
+
+
+def _model_dir(cfg: LoopConfig, out: Path, r: int) -> Path | str:
+    """Round r's policy: its trained model, or for round 0 of a checkpoint loop, that checkpoint."""
+    if r == 0 and cfg.backend != "tiny":
+        return cfg.model
+    return out / f"round-{r}" / "model"
+
+
+def _sample(cfg: LoopConfig, model_dir, problems: list[dict], path: Path, r: int, progress: bool) -> None:
+    s = cfg.sampling
+    sampling = Sampling(s.k, s.temperature, s.top_p, s.max_tokens, seed=cfg.seed * 1000 + r)
+    rows = _graded(cfg, model_dir, problems, sampling, "pool", f"round {r}: sample", progress)
+    write_jsonl(path, rows)
+
+
+def _evaluate(cfg: LoopConfig, out: Path, r: int, heldout: list[dict], progress: bool) -> None:
+    e = cfg.evaluation
+    sampling = Sampling(e.eval_n, e.eval_temperature, cfg.sampling.top_p, cfg.sampling.max_tokens, seed=cfg.seed)
+    rows = _graded(cfg, _model_dir(cfg, out, r), heldout, sampling, "heldout", f"round {r}: eval", progress)
+    folder = out / f"round-{r}" / "eval"
+    write_jsonl(folder / "samples.jsonl", rows)
+    metrics = summarize_rows(rows)["heldout"]
+    if any("level" in row["meta"] for row in rows):
+        metrics["by_level"] = {k.split("/")[1]: v["pass@1"] for k, v in summarize_rows(rows, "level").items()}
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
+
+
+def _graded(cfg: LoopConfig, model_dir, problems: list[dict], sampling: Sampling, source: str, what: str,
+            progress: bool, chunk: int = 256) -> list[dict]:  # fmt: skip
+    """Eval-style sample records (one per problem) from the policy in ``model_dir``."""
+    backend = load_policy(cfg, model_dir)
+    tokenizer = getattr(backend, "tokenizer", None)
+    tokenizer = tokenizer if hasattr(tokenizer, "apply_chat_template") else None
+    rows = []
+    with tool_sandbox() if cfg.mode == "tir" else nullcontext() as box, progress_bar(progress) as bar:
+        task = bar.add_task(what, total=len(problems), info="")
+        for start in range(0, len(problems), chunk):
+            part = problems[start : start + chunk]
+            prompts = [user_prompt(p["question"], tokenizer) for p in part]
+            keys = [f"{source}/{p['id']}" for p in part]
+            golds = [p.get("answer") or None for p in part]
+            graded = graded_samples(backend, prompts, golds, keys, sampling, cfg.mode, box, cfg.sampling.max_tool_calls)
+            for p, samples in zip(part, graded):
+                meta = {"level": p["level"]} if "level" in p else {}
+                rows.append({"benchmark": source, "id": p["id"], "question": p["question"],
+                             "gold": p.get("answer") or "", "meta": meta, "samples": samples})  # fmt: skip
+            bar.update(task, advance=len(part))
+    return rows
+
+
+def _train(cfg: LoopConfig, out: Path, r: int, files: dict, progress: bool) -> None:
+    folder = out / f"round-{r}"
+    start = None if r == 0 else _model_dir(cfg, out, r - 1 if cfg.training.init == "previous" else 0)
+    if cfg.backend == "tiny":
+        texts = [user_prompt(row["question"]) + row.get("solution", "") for name in ("seed", "pool", "heldout")
+                 for row in read_rows(files[name])]  # fmt: skip
+        rows = seed_rows(out) if r == 0 else read_rows(folder / "train.jsonl")
+        train_tiny(cfg, texts, rows, folder / "model", start, r, progress)
+    else:
+        train_hf(cfg, folder / "train.jsonl", folder / "model", str(start), progress)
+
+
+def summarize_loop(out: Path) -> list[dict]:
+    """Per finished round: held-out pass@1 (with its interval), maj@k, the data it trained on and
+    stage times; the change in pass@1 from round 0 with a paired bootstrap interval. Written to
+    ``improve.json``."""
+    rounds, base = [], None
+    for r in range(10_000):
+        folder = out / f"round-{r}"
+        if not (folder / "eval" / "metrics.json").exists():
+            break
+        metrics = json.loads((folder / "eval" / "metrics.json").read_text())
+        per_problem = _per_problem_pass1(folder / "eval" / "samples.jsonl")
+        entry = {"round": r, **metrics, "stage_seconds": json.loads((folder / "stages.json").read_text())}
+        if (folder / "data_report.json").exists():
+            entry["data"] = json.loads((folder / "data_report.json").read_text())
+        if base is None:
+            base = per_problem
+        else:
+            diffs = [per_problem[k] - base[k] for k in base if k in per_problem]
+            entry["gain_vs_round0"] = sum(diffs) / max(1, len(diffs))
+            entry["gain_ci95"] = list(bootstrap_ci(diffs))
+        rounds.append(entry)
+    (out / SUMMARY).write_text(json.dumps(rounds, indent=1))
+    return rounds
+
+
+def _per_problem_pass1(path: Path) -> dict[str, float]:
+    rows = read_rows(path)
+    return {r["id"]: sum(s["correct"] for s in r["samples"]) / len(r["samples"]) for r in rows}

@@ -1,0 +1,40 @@
+"""``improve.png``: held-out pass@1 (with its interval) and maj@k by round, and pass@1 per level."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def plot_rounds(rounds: list[dict], path: str | Path) -> Path:
+    """Two panels: the overall metrics by round, and pass@1 of each difficulty level by round."""
+    path = Path(path)
+    if not rounds:
+        return path
+    xs = [r["round"] for r in rounds]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    pass1 = [r["pass@1"] for r in rounds]
+    low = [p - r["pass@1_ci95"][0] for p, r in zip(pass1, rounds)]
+    high = [r["pass@1_ci95"][1] - p for p, r in zip(pass1, rounds)]
+    left.errorbar(xs, pass1, yerr=[low, high], marker="o", capsize=4, label="pass@1 (95% interval)")
+    k = rounds[0]["k"]
+    if f"maj@{k}" in rounds[0]:
+        left.plot(xs, [r[f"maj@{k}"] for r in rounds], marker="s", label=f"maj@{k}")
+    if f"pass@{k}" in rounds[0] and k > 1:
+        left.plot(xs, [r[f"pass@{k}"] for r in rounds], marker="^", linestyle=":", label=f"pass@{k}")
+    left.set(xlabel="round", ylabel="held-out accuracy", ylim=(0, 1), xticks=xs, title="held-out problems")
+    left.legend(loc="lower right")
+    levels = sorted({lvl for r in rounds for lvl in r.get("by_level", {})}, key=str)
+    for lvl in levels:
+        right.plot(xs, [r.get("by_level", {}).get(lvl) for r in rounds], marker="o", label=f"level {lvl}")
+    right.set(xlabel="round", ylabel="pass@1", ylim=(0, 1), xticks=xs, title="by difficulty level")
+    if levels:
+        right.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

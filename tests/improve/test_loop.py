@@ -1,0 +1,122 @@
+"""The improvement loop on a tiny world: every round's files, resume after a kill, the CLI and report."""
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from mathlens.cli import app
+from mathlens.config import resolve
+from mathlens.errors import MathlensError
+from mathlens.improve import LoopConfig, run_loop
+from mathlens.improve import loop as loop_module
+
+SMALL = dict(rounds=2, n_seed=40, n_pool=24, n_heldout=16, seed_steps=30, steps=20, k=2, eval_n=2, n_layer=1, n_embd=32, max_tokens=40)
+
+
+def small(out, **overrides) -> LoopConfig:
+    return resolve(LoopConfig, None, out=str(out), **{**SMALL, **overrides})
+
+
+def without_times(rounds):
+    return [{k: v for k, v in r.items() if k != "stage_seconds"} for r in rounds]
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory):
+    out = tmp_path_factory.mktemp("loop") / "whole"
+    return out, run_loop(small(out), progress=False)
+
+
+def test_every_round_keeps_its_samples_data_model_and_metrics(whole):
+    out, rounds = whole
+    assert [r["round"] for r in rounds] == [0, 1, 2]
+    assert (out / "round-0" / "model" / "ckpt.pt").exists() and not (out / "round-0" / "samples.jsonl").exists()
+    for r in (1, 2):
+        folder = out / f"round-{r}"
+        for name in ("samples.jsonl", "data.jsonl", "train.jsonl", "data_report.json", "model/ckpt.pt", "eval/metrics.json"):
+            assert (folder / name).exists(), name
+        samples = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
+        assert len(samples) == 24 and all(len(s["samples"]) == 2 for s in samples)
+        report = json.loads((folder / "data_report.json").read_text())
+        assert report["train_rows"] == 40 + sum(
+            json.loads((out / f"round-{e}" / "data_report.json").read_text())["rows"] for e in range(1, r + 1)
+        )  # the seed's labelled rows and every round's data so far
+        correct = {(s["id"], x["completion"]) for s in samples for x in s["samples"] if x["correct"]}
+        for line in (folder / "data.jsonl").read_text().splitlines():  # only verified solutions
+            row = json.loads(line)
+            assert (row["problem"]["id"], row["completion"]) in correct and row["provenance"]["round"] == r
+    assert rounds[0]["k"] == 2 and set(rounds[0]["by_level"]) == {"1", "2", "3", "4"}
+    assert "gain_ci95" in rounds[2] and (out / "improve.png").stat().st_size > 10_000
+
+
+def test_a_killed_loop_resumes_where_it_was_and_ends_with_the_same_metrics(whole, tmp_path, monkeypatch):
+    out = tmp_path / "killed"
+    with pytest.raises(loop_module.StopAfter):
+        run_loop(small(out), progress=False, stop_after="round-1/sample")
+
+    class Killed(Exception):
+        pass
+
+    real_step, calls = torch.optim.AdamW.step, {"n": 0}
+
+    def dying_step(self, *args, **kwargs):  # dies inside round 1's training
+        calls["n"] += 1
+        if calls["n"] == 12:
+            raise Killed
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", dying_step)
+    with pytest.raises(Killed):
+        run_loop(small(out), progress=False)
+    monkeypatch.undo()
+    assert set(json.loads((out / "round-1" / "stages.json").read_text())) == {"sample", "select"}
+
+    sampled = []
+    real_sample = loop_module._sample
+    monkeypatch.setattr(loop_module, "_sample", lambda *a: sampled.append(a[4]) or real_sample(*a))
+    resumed = run_loop(small(out), progress=False)
+    assert sampled == [2]  # round 1's samples were not drawn again
+    assert without_times(resumed) == without_times(whole[1])
+
+
+def test_the_shipped_config_is_the_default_loop():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "configs" / "improve.yaml"
+    assert resolve(LoopConfig, path) == LoopConfig()
+
+
+def test_a_folder_refuses_other_settings_and_api_backends_are_refused(whole):
+    with pytest.raises(MathlensError, match=r"other settings \(world\)"):
+        run_loop(small(whole[0], n_pool=25), progress=False)
+    with pytest.raises(MathlensError, match="needs a model it can train"):
+        small("x", backend="openai", model="m")
+
+
+def test_improve_and_report_from_the_command_line(whole, tmp_path):
+    config = tmp_path / "improve.yaml"
+    config.write_text("".join(f"{k}: {v}\n" for k, v in SMALL.items() if k != "rounds"))
+    runner = CliRunner()
+    result = runner.invoke(app, ["improve", "--config", str(config), "--out", str(tmp_path / "cli"), "--rounds", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "gain vs round 0" in result.output
+    assert json.loads((tmp_path / "cli" / "improve.json").read_text())[1]["round"] == 1
+    shown = runner.invoke(app, ["report", str(whole[0])])
+    assert shown.exit_code == 0 and all(f"round-{r}" in shown.output for r in (0, 1, 2))
+
+
+def test_one_round_with_a_hugging_face_model_through_trl(tiny_model, tmp_path):
+    pytest.importorskip("trl")
+    pytest.importorskip("datasets")
+    cfg = small(tmp_path / "hf", backend="hf", model=str(tiny_model), mode="cot", rounds=1, n_seed=16, n_pool=8, n_heldout=6,
+                max_tokens=12, hf_epochs=1.0, hf_batch_size=8, hf_lr=1e-3)  # fmt: skip
+    rounds = run_loop(cfg, progress=False)
+    assert [r["round"] for r in rounds] == [0, 1]
+    folder = tmp_path / "hf" / "round-1"
+    assert not (tmp_path / "hf" / "round-0" / "model").exists()  # round 0 is the checkpoint as given
+    log = json.loads((folder / "model" / "finetune_log.json").read_text())
+    rows = json.loads((folder / "data_report.json").read_text())["train_rows"]
+    assert log["config"]["model"] == str(tiny_model) and len(log["losses"]) == -(-rows // 8)  # one epoch
+    assert (folder / "model" / "config.json").exists() and (folder / "eval" / "metrics.json").exists()
