@@ -1,0 +1,64 @@
+"""The reward model's objective and the reward GRPO optimises, as the Qwen2.5-Math report states them.
+
+Listwise loss: for a problem with n sampled responses of which k are correct, every (correct,
+incorrect) pair adds −log σ(r⁺ − r⁻) and the sum is divided by k(n − k); problems whose samples
+are all right or all wrong carry no signal and are left out. TRL's ``RewardTrainer`` weights
+one (chosen, rejected) pair at a time, so this normalisation is written here.
+
+Shaped reward: σ(0.5·r_m) + (r_v − 1), with r_m the reward model's score and r_v 1 for a
+verified answer, else 0, so that every verified response outranks every unverified one and
+the reward model orders responses within each side. GRPO's advantages are that reward
+normalised within each group of responses to one problem.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+
+def listwise_loss(scores: torch.Tensor, correct: torch.Tensor, groups: Sequence[int]) -> torch.Tensor:
+    """Mean over problems with signal of the report's listwise loss.
+
+    ``scores`` (N,) and ``correct`` (N,) hold every response, problem after problem; ``groups``
+    gives the number of responses of each problem. Zero (with a gradient path) when no problem
+    has both right and wrong responses.
+    """
+    losses = []
+    for s, c in zip(torch.split(scores, list(groups)), torch.split(correct.bool(), list(groups))):
+        k, n = int(c.sum()), len(c)
+        if k in (0, n):
+            continue
+        margins = s[c][:, None] - s[~c][None, :]  # (k, n - k): every correct against every incorrect
+        losses.append(-torch.nn.functional.logsigmoid(margins).sum() / (k * (n - k)))
+    if not losses:
+        return scores.sum() * 0.0
+    return torch.stack(losses).mean()
+
+
+def shaped_reward(rm_score: float, verified: bool) -> float:
+    """σ(0.5·r_m) + (r_v − 1): in (0, 1) when verified, in (−1, 0) when not.
+
+    Unverified, it is computed as −σ(−0.5·r_m), the same number without the cancellation of
+    adding 1 and taking it away, so the two sides stay apart in floating point (scores within
+    ±1000; past that σ underflows to 0 on both sides)."""
+    x = 0.5 * rm_score
+    return _sigmoid(x) if verified else -_sigmoid(-x)
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def group_advantages(rewards: torch.Tensor, groups: Sequence[int], eps: float = 1e-4) -> torch.Tensor:
+    """(r − mean) / (std + eps) within each group; a group whose rewards are all equal gets zeros."""
+    parts = []
+    for r in torch.split(rewards, list(groups)):
+        std = r.std(unbiased=False) if len(r) > 1 else r.new_zeros(())
+        parts.append((r - r.mean()) / (std + eps))
+    return torch.cat(parts)
