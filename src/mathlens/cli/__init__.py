@@ -16,6 +16,7 @@ app = typer.Typer(
 for capability in (lab.app, train.app, evals.app, improve.app):
     app.add_typer(capability)
 app.add_typer(sandbox.sandbox_app, name="sandbox")
+app.add_typer(improve.rm_app, name="rm")
 
 
 def main() -> None:

@@ -122,3 +122,52 @@ def improve(
         table.add_row(str(r["round"]), f"{r['pass@1']:.1%} [{lo:.1%}, {hi:.1%}]", pct(r.get(f"maj@{k}")), gain, rows)
     out_console.print(table)
     out_console.print(f"plot: {Path(cfg.out) / 'improve.png'}; per-round files under {cfg.out}/round-*/")
+
+
+rm_app = typer.Typer(help="Reward models: train on graded samples, score samples.", add_completion=False,
+                     pretty_exceptions_enable=False, no_args_is_help=True)  # fmt: skip
+
+
+@rm_app.command("train", epilog="Example: mathlens rm train --policy runs/improve/round-2/model --samples runs/improve/round-3/samples.jsonl --out runs/rm")
+@user_errors
+def rm_train(
+    policy: Annotated[Path, typer.Option(help="The tiny policy's model folder (or ckpt.pt) the reward model starts from.")],
+    samples: Annotated[Path, typer.Option(help="Graded samples.jsonl of that policy (eval or a loop round).")],
+    out: Annotated[Path, typer.Option(help="Folder for rm.pt.")] = Path("runs/rm"),
+    steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 300,
+    problems_per_step: Annotated[int, typer.Option(help="Problems (all their samples) per step.")] = 16,
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Train a reward model (the policy plus a two-layer scalar head) with the listwise loss."""
+    from ..improve.rm import RMConfig, train_reward_model
+    from ..records import read_jsonl
+
+    if steps < 1 or problems_per_step < 1:
+        raise MathlensError("--steps and --problems-per-step must be at least 1")
+    rows = [row for _, row in read_jsonl(samples, torn_tail=True)]
+    log = train_reward_model(policy, rows, RMConfig(steps, problems_per_step, lr, seed), out, progress=not quiet)
+    out_console.print(f"{out / 'rm.pt'}: {log['problems']} problems with right and wrong samples, "
+                      f"loss {log['losses'][0]:.3f} → {log['losses'][-1]:.3f}")  # fmt: skip
+
+
+@rm_app.command("score", epilog="Example: mathlens rm score --model runs/rm --samples runs/eval/samples.jsonl")
+@user_errors
+def rm_score(
+    model: Annotated[Path, typer.Option(help="Reward model folder (or rm.pt).")],
+    samples: Annotated[Path, typer.Option(help="Graded samples.jsonl to score.")],
+    out: Annotated[Optional[Path], typer.Option(help="Write here.", show_default="SAMPLES, rewritten")] = None,
+) -> None:
+    """Write a `reward` into every sample; `mathlens report` then shows rm@k beside maj@k."""
+    from ..improve.rm import load_reward_model, ranking_accuracy, score_rows
+    from ..records import read_jsonl, write_jsonl
+
+    rows = [row for _, row in read_jsonl(samples, torn_tail=True)]
+    rm, tokenizer = load_reward_model(model)
+    score_rows(rm, tokenizer, rows)
+    write_jsonl(out or samples, rows)
+    rank = ranking_accuracy(rows)
+    shown = "—" if rank["pairwise_accuracy"] is None else f"{rank['pairwise_accuracy']:.1%}"
+    out_console.print(f"{out or samples}: scored; right over wrong within a problem {shown} "
+                      f"({rank['pairs']} pairs, {rank['problems']} problems)")  # fmt: skip

@@ -1,10 +1,11 @@
 """Self-improvement (the Qwen2.5-Math recipe): rejection-sampled training data from a policy's
 own samples, decontaminated against evaluation sets, mixed across difficulty, and the loop
-that does it round after round (``run_loop``). The reward model is to come."""
+that does it round after round (``run_loop``); a reward model on the policy's own samples
+(``rm``: the listwise loss of ``reward``) for best-of-N. GRPO is to come."""
 
+from .config import LoopConfig
 from .decontam import EvalText, Index, decontaminate
 from .difficulty import PassRatePredictor, balanced_mix, pass_rate
-from .config import LoopConfig
 from .loop import run_loop
 from .rft import RFTConfig, rft_rows
 

@@ -199,7 +199,21 @@ class GPT(nn.Module):
         ``pad`` (B,): how many pad tokens start each row (prompts of several lengths in one
         batch); a row's positions then count from its first real token and no query sees a pad.
         """
-        B, T = idx.shape
+        logits = self.lm_head(self.hidden(idx, cache, last_only, pad))  # (B, T, vocab)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
+        return logits, loss
+
+    def hidden(
+        self,
+        idx: torch.Tensor,
+        cache: KVCache | None = None,
+        last_only: bool = False,
+        pad: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The final (normed) hidden states, (B, T, C): what the LM head reads, and a reward head too."""
+        T = idx.size(1)
         start = cache.length if cache is not None else 0
         steps = torch.arange(start, start + T, device=idx.device)
         positions, mask = steps, None
@@ -223,8 +237,4 @@ class GPT(nn.Module):
             x = block(x, rope, cache, last_only and i == len(self.blocks) - 1, mask)
         if cache is not None:
             cache.length += T
-        logits = self.lm_head(self.ln_f(x))  # (B, T, vocab)
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
-        return logits, loss
+        return self.ln_f(x)
