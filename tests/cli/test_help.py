@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 from mathlens.cli import app
 
 COMMAND = typer.main.get_command(app)
-VERBS = [[name] for name in COMMAND.commands if name != "sandbox"] + [
-    ["sandbox", name] for name in COMMAND.commands["sandbox"].commands
+GROUPS = ("sandbox", "rm")  # verbs with verbs of their own
+VERBS = [[name] for name in COMMAND.commands] + [
+    [group, name] for group in GROUPS for name in COMMAND.commands[group].commands
 ]
 # Options whose absence is the default: nothing to show.
 NO_DEFAULT = {"--data", "--config", "--model", "--rule", "--limit", "--steps", "--out"}

@@ -124,8 +124,11 @@ def improve(
     out_console.print(f"plot: {Path(cfg.out) / 'improve.png'}; per-round files under {cfg.out}/round-*/")
 
 
-rm_app = typer.Typer(help="Reward models: train on graded samples, score samples.", add_completion=False,
-                     pretty_exceptions_enable=False, no_args_is_help=True)  # fmt: skip
+rm_app = typer.Typer(
+    help="Reward models: train on graded samples, score samples.",
+    epilog="Example: mathlens rm score --model runs/rm --samples runs/eval/samples.jsonl",
+    add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+)  # fmt: skip
 
 
 @rm_app.command("train", epilog="Example: mathlens rm train --policy runs/improve/round-2/model --samples runs/improve/round-3/samples.jsonl --out runs/rm")
