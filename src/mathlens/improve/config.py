@@ -43,7 +43,9 @@ class DataSpec:
     min_agreement: float = 0.5  # problems without a reference: the majority's share of votes
     per_bucket: int | None = None  # N: at most N rows per pass-rate bucket (always-solved left out); None: all
     accumulate: bool = True  # train on every round's data so far, not this round's alone
-    decontaminate: tuple[str, ...] = ()  # benchmark names or JSONL files, beside the held-out split
+    # Benchmark names or JSONL files, beside the held-out split; `mathlens improve` reads them and
+    # passes their problems to run_loop as eval_texts.
+    decontaminate: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
