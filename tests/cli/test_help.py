@@ -15,7 +15,7 @@ VERBS = [[name] for name in COMMAND.commands] + [
     [group, name] for group in GROUPS for name in COMMAND.commands[group].commands
 ]
 # Options whose absence is the default: nothing to show.
-NO_DEFAULT = {"--data", "--config", "--model", "--rule", "--limit", "--steps", "--out"}
+NO_DEFAULT = {"--data", "--config", "--model", "--rule", "--limit", "--steps", "--out", "--rm"}
 
 
 def command(path: list[str]) -> click.Command:

@@ -71,3 +71,20 @@ def test_rm_score_then_report_shows_rm_at_k(policy, tmp_path):
     assert all("reward" in s for line in eval_path.read_text().splitlines() for s in json.loads(line)["samples"])
     shown = runner.invoke(app, ["report", str(tmp_path / "eval")])
     assert shown.exit_code == 0 and "rm@4" in shown.output and "100.0%" in shown.output
+
+
+def test_eval_with_a_reward_model_scores_as_it_samples(policy, tmp_path):
+    runner = CliRunner()
+    write_jsonl(tmp_path / "train.jsonl", planted(20, 0))
+    assert runner.invoke(app, ["rm", "train", "--policy", str(policy), "--samples", str(tmp_path / "train.jsonl"),
+                               "--out", str(tmp_path / "rm"), "--steps", "5", "--quiet"]).exit_code == 0  # fmt: skip
+    bench = tmp_path / "bench.jsonl"
+    write_jsonl(bench, [{"question": f"What is {a} twice?", "answer": str(2 * a)} for a in range(1, 4)])
+    result = runner.invoke(app, ["eval", "--backend", "tiny", "--model", str(policy / "ckpt.pt"), "--benchmark", str(bench),
+                                 "--prompt", "plain", "-n", "2", "--temperature", "0.8", "--max-tokens", "6",
+                                 "--rm", str(tmp_path / "rm"), "--out", str(tmp_path / "eval"), "--quiet"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "rm@2" in json.loads((tmp_path / "eval" / "metrics.json").read_text())["bench"]
+    missing = runner.invoke(app, ["eval", "--backend", "tiny", "--model", str(policy / "ckpt.pt"), "--benchmark",
+                                  str(bench), "--rm", str(tmp_path / "nowhere"), "--out", str(tmp_path / "e2")])  # fmt: skip
+    assert missing.exit_code == 2 and not (tmp_path / "e2").exists()

@@ -75,14 +75,42 @@ def eval_(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Start --out over if it holds samples made with other settings.")
     ] = False,
+    rm: Annotated[
+        Optional[Path], typer.Option(help="Reward model (`mathlens rm train`): score every sample, report rm@k.")
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Evaluate a model on math benchmarks (CoT or TIR), resumably; prints the metrics table."""
     flags = options(locals())
     from ..evals.run import EvalConfig, run_eval
 
+    reward_model = flags.pop("rm")
     cfg = EvalConfig(**flags)
-    print_report(run_eval(cfg, progress=not quiet), out)
+    if reward_model is not None:  # loaded first: a wrong path fails before any sampling
+        from ..improve.rm import load_reward_model
+
+        scorer = load_reward_model(reward_model)
+    metrics = run_eval(cfg, progress=not quiet)
+    if reward_model is not None:
+        metrics = _rewarded(out, *scorer)
+    print_report(metrics, out)
+
+
+def _rewarded(out: Path, model, tokenizer) -> dict:
+    """Score the run's samples with the reward model and rewrite its metrics (now with rm@k)."""
+    import json
+
+    from ..evals.report import read_samples
+    from ..grading.summary import summarize_rows
+    from ..improve.rm import score_rows
+    from ..records import write_jsonl
+
+    rows = read_samples(out / "samples.jsonl")
+    score_rows(model, tokenizer, rows)
+    write_jsonl(out / "samples.jsonl", rows)
+    metrics = summarize_rows(rows)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    return metrics
 
 
 @app.command(epilog="Example: mathlens words --out runs/words --steps 1500   (harder: --levels 1-4 --style tir)")
