@@ -39,7 +39,7 @@ def round_data(cfg: LoopConfig, out: Path, r: int, index: Index) -> dict:
         "decontaminated": dict(contamination.dropped),
         "rows": len(mixed),
     }
-    rated = [(row["question"], rates[str(row["id"])]) for row in samples if rates[str(row["id"])] is not None]
+    rated = [(row["question"], rate) for row in samples if (rate := rates[str(row["id"])]) is not None]
     if len(rated) >= 20:  # how well the problem text alone predicts the pass rate, on held-out problems
         report["pass_rate_predictor"] = held_out_error([t for t, _ in rated], [p for _, p in rated], seed=cfg.seed)
     train_rows = seed_rows(out)

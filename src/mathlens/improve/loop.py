@@ -71,14 +71,13 @@ def run_loop(
     out = Path(cfg.out)
     _check_folder(out, cfg)
     files = world_files(cfg, out)
-    heldout = read_rows(files["heldout"])
+    heldout, pool = read_rows(files["heldout"]), read_rows(files["pool"])
     index = Index([EvalText("heldout", r["question"]) for r in heldout] + list(eval_texts))
     for r in range(cfg.rounds + 1):
         folder = out / f"round-{r}"
         stages = Stages(folder)
         if r > 0:
             policy = _model_dir(cfg, out, r - 1)
-            pool = read_rows(files["pool"])
             stages.run("sample", lambda r=r: _sample(cfg, policy, pool, folder / "samples.jsonl", r, progress), stop_after)
             stages.run("select", lambda r=r: round_data(cfg, out, r, index), stop_after)
         if r > 0 or cfg.backend == "tiny":  # round 0 of a checkpoint loop is the checkpoint as it is
@@ -157,12 +156,17 @@ def _train(cfg: LoopConfig, out: Path, r: int, files: dict, progress: bool) -> N
     folder = out / f"round-{r}"
     start = None if r == 0 else _model_dir(cfg, out, r - 1 if cfg.training.init == "previous" else 0)
     if cfg.backend == "tiny":
-        texts = [user_prompt(row["question"]) + row.get("solution", "") for name in ("seed", "pool", "heldout")
-                 for row in read_rows(files[name])]  # fmt: skip
+        texts = _world_texts(files) if start is None else []  # a loaded model brings its own alphabet and block
         rows = seed_rows(out) if r == 0 else read_rows(folder / "train.jsonl")
         train_tiny(cfg, texts, rows, folder / "model", start, r, progress)
     else:
         train_hf(cfg, folder / "train.jsonl", folder / "model", str(start), progress)
+
+
+def _world_texts(files: dict) -> list[str]:
+    """Every prompt (and labelled solution) of the world: what a fresh tiny model must be able to read."""
+    return [user_prompt(row["question"]) + row.get("solution", "") for name in ("seed", "pool", "heldout")
+            for row in read_rows(files[name])]  # fmt: skip
 
 
 def summarize_loop(out: Path) -> list[dict]:
