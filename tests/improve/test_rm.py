@@ -44,8 +44,7 @@ def test_training_orders_a_planted_right_and_wrong_pair(policy, tmp_path):
                              progress=False)  # fmt: skip
     assert log["problems"] == 40 and log["losses"][-1] < log["losses"][0]
     held_out = planted(10, 1)
-    rm, tok = load_reward_model(tmp_path)
-    score_rows(rm, tok, held_out)
+    score_rows(load_reward_model(tmp_path), held_out)
     assert ranking_accuracy(held_out)["pairwise_accuracy"] == 1.0
 
 

@@ -92,11 +92,11 @@ def eval_(
         scorer = load_reward_model(reward_model)
     metrics = run_eval(cfg, progress=not quiet)
     if reward_model is not None:
-        metrics = _rewarded(out, *scorer)
+        metrics = _rewarded(out, scorer)
     print_report(metrics, out)
 
 
-def _rewarded(out: Path, model, tokenizer) -> dict:
+def _rewarded(out: Path, scorer) -> dict:
     """Score the run's samples with the reward model and rewrite its metrics (now with rm@k)."""
     import json
 
@@ -106,7 +106,7 @@ def _rewarded(out: Path, model, tokenizer) -> dict:
     from ..records import write_jsonl
 
     rows = read_samples(out / "samples.jsonl")
-    score_rows(model, tokenizer, rows)
+    score_rows(scorer, rows)
     write_jsonl(out / "samples.jsonl", rows)
     metrics = summarize_rows(rows)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))

@@ -134,9 +134,9 @@ rm_app = typer.Typer(
 @rm_app.command("train", epilog="Example: mathlens rm train --policy runs/improve/round-2/model --samples runs/improve/round-3/samples.jsonl --out runs/rm")
 @user_errors
 def rm_train(
-    policy: Annotated[Path, typer.Option(help="The tiny policy's model folder (or ckpt.pt) the reward model starts from.")],
+    policy: Annotated[Path, typer.Option(help="The policy the reward model starts from: a tiny model folder (or ckpt.pt), or a Hugging Face folder or hub id.")],
     samples: Annotated[Path, typer.Option(help="Graded samples.jsonl of that policy (eval or a loop round).")],
-    out: Annotated[Path, typer.Option(help="Folder for rm.pt.")] = Path("runs/rm"),
+    out: Annotated[Path, typer.Option(help="Folder for the reward model (rm.pt, or a Hugging Face checkpoint).")] = Path("runs/rm"),
     steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 300,
     problems_per_step: Annotated[int, typer.Option(help="Problems (all their samples) per step.")] = 16,
     lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-3,
@@ -151,7 +151,7 @@ def rm_train(
         raise MathlensError("--steps and --problems-per-step must be at least 1")
     rows = [row for _, row in read_jsonl(samples, torn_tail=True)]
     log = train_reward_model(policy, rows, RMConfig(steps, problems_per_step, lr, seed), out, progress=not quiet)
-    out_console.print(f"{out / 'rm.pt'}: {log['problems']} problems with right and wrong samples, "
+    out_console.print(f"{out}: {log['problems']} problems with right and wrong samples, "
                       f"loss {log['losses'][0]:.3f} → {log['losses'][-1]:.3f}")  # fmt: skip
 
 
@@ -167,8 +167,7 @@ def rm_score(
     from ..records import read_jsonl, write_jsonl
 
     rows = [row for _, row in read_jsonl(samples, torn_tail=True)]
-    rm, tokenizer = load_reward_model(model)
-    score_rows(rm, tokenizer, rows)
+    score_rows(load_reward_model(model), rows)
     write_jsonl(out or samples, rows)
     rank = ranking_accuracy(rows)
     shown = "—" if rank["pairwise_accuracy"] is None else f"{rank['pairwise_accuracy']:.1%}"

@@ -66,6 +66,38 @@ class TrainingSpec:
 
 
 @dataclass(frozen=True)
+class RewardSpec:
+    """The reward model each round trains on its pool samples (from the round's sampling policy)."""
+
+    rm: bool = True  # train one; it scores held-out samples (rm@k, ranking accuracy) and pool samples
+    rm_steps: int = 300
+    rm_problems_per_step: int = 16
+    rm_lr: float = 1e-3
+    rm_select: bool = True  # among a problem's verified solutions, keep the highest-rewarded first
+
+
+GRPO_WHEN = ("off", "last", "every")
+
+
+@dataclass(frozen=True)
+class GRPOSpec:
+    """Reinforcement learning after a round's SFT, with the round's reward model in the reward."""
+
+    grpo: str = "off"  # off | last (the last round only) | every (every round after round 0)
+    grpo_steps: int = 60
+    grpo_problems_per_step: int = 16
+    group_size: int = 8
+    grpo_temperature: float = 1.0
+    grpo_lr: float = 3e-4
+    clip: float = 0.2
+    beta: float = 0.04  # KL penalty to the policy GRPO starts from
+    grpo_updates: int = 2  # optimizer steps per batch of rollouts
+    loss_type: str = "grpo"  # grpo | dapo (tiny); TRL takes its own names (grpo, dapo, dr_grpo, bnpo)
+    min_correct: int = 2  # the pool problems kept: min..max right of the round's k samples
+    max_correct: int = 5
+
+
+@dataclass(frozen=True)
 class EvaluationSpec:
     eval_n: int = 4  # samples per held-out problem: pass@1 is their mean, maj@k their vote
     eval_temperature: float = 0.7
@@ -85,6 +117,8 @@ class LoopConfig:
     data: DataSpec = field(default_factory=DataSpec)
     training: TrainingSpec = field(default_factory=TrainingSpec)
     evaluation: EvaluationSpec = field(default_factory=EvaluationSpec)
+    reward: RewardSpec = field(default_factory=RewardSpec)
+    rl: GRPOSpec = field(default_factory=GRPOSpec)
 
     def __post_init__(self) -> None:
         if self.backend not in TRAINABLE:
@@ -100,5 +134,10 @@ class LoopConfig:
             raise MathlensError(f"init {self.training.init!r}: choose previous or seed")
         if self.rounds < 0 or self.sampling.k < 1 or self.evaluation.eval_n < 1:
             raise MathlensError("rounds must be >= 0, k and eval_n >= 1")
+        if self.rl.grpo not in GRPO_WHEN:
+            raise MathlensError(f"grpo {self.rl.grpo!r}: choose {', '.join(GRPO_WHEN)}")
+        if self.rl.grpo != "off" and self.backend != "tiny" and self.mode == "tir":
+            raise MathlensError("grpo with a Hugging Face policy runs in cot mode here (TRL's tool calls need a "
+                                "tool-calling chat template); set mode: cot or grpo: off")
         if not set(self.world.seed_levels) | set(self.world.levels) <= {1, 2, 3, 4}:
             raise MathlensError("levels go from 1 to 4")

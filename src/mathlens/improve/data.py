@@ -23,7 +23,7 @@ def round_data(cfg: LoopConfig, out: Path, r: int, index: Index) -> dict:
     samples = [row for _, row in read_jsonl(folder / "samples.jsonl")]
     d, s = cfg.data, cfg.sampling
     sampler = cfg.model or f"round-{r - 1}/model"
-    rft = RFTConfig(d.max_per_problem, d.min_agreement, True, r, sampler, s.temperature)
+    rft = RFTConfig(d.max_per_problem, d.min_agreement, True, r, sampler, s.temperature, cfg.reward.rm_select)
     rates = {str(row["id"]): pass_rate(row) for row in samples}
     selected = list(rft_rows(samples, rft))
     kept, contamination = decontaminate(selected, index, "prompt")

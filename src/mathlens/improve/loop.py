@@ -79,9 +79,15 @@ def run_loop(
         if r > 0:
             policy = _model_dir(cfg, out, r - 1)
             stages.run("sample", lambda r=r: _sample(cfg, policy, pool, folder / "samples.jsonl", r, progress), stop_after)
+            if cfg.reward.rm:
+                stages.run("rm", lambda r=r, p=policy: _train_rm(cfg, p, folder, progress), stop_after)
             stages.run("select", lambda r=r: round_data(cfg, out, r, index), stop_after)
         if r > 0 or cfg.backend == "tiny":  # round 0 of a checkpoint loop is the checkpoint as it is
             stages.run("train", lambda r=r: _train(cfg, out, r, files, progress), stop_after)
+        if _grpo_round(cfg, r):
+            sft = folder / "model"
+            stages.run("eval-sft", lambda r=r: _evaluate(cfg, out, r, heldout, progress, sft, "eval-sft"), stop_after)
+            stages.run("grpo", lambda r=r: _grpo(cfg, folder, progress), stop_after)
         stages.run("eval", lambda r=r: _evaluate(cfg, out, r, heldout, progress), stop_after)
     rounds = summarize_loop(out)
     from .plot import plot_rounds
@@ -104,10 +110,67 @@ def _check_folder(out: Path, cfg: LoopConfig) -> None:
 
 
 def _model_dir(cfg: LoopConfig, out: Path, r: int) -> Path | str:
-    """Round r's policy: its trained model, or for round 0 of a checkpoint loop, that checkpoint."""
+    """Round r's policy: its trained model (after GRPO where it ran), or for round 0 of a
+    checkpoint loop, that checkpoint."""
     if r == 0 and cfg.backend != "tiny":
         return cfg.model
-    return out / f"round-{r}" / "model"
+    return out / f"round-{r}" / ("grpo" if _grpo_round(cfg, r) else "model")
+
+
+def _grpo_round(cfg: LoopConfig, r: int) -> bool:
+    return r > 0 and (cfg.rl.grpo == "every" or (cfg.rl.grpo == "last" and r == cfg.rounds))
+
+
+def _train_rm(cfg: LoopConfig, policy, folder: Path, progress: bool) -> None:
+    """A reward model from the sampling policy's weights on its pool samples; the samples get its rewards."""
+    from .rm import RMConfig, load_reward_model, ranking_accuracy, score_rows, signal_groups, train_reward_model
+
+    w = cfg.reward
+    rows = read_rows(folder / "samples.jsonl")
+    (folder / "rm").mkdir(parents=True, exist_ok=True)
+    if not signal_groups(rows):  # every problem all right or all wrong: nothing to learn, the round goes on without
+        (folder / "rm" / "rm_report.json").write_text(json.dumps({"trained": False, "problems": 0}))
+        return
+    rm = RMConfig(w.rm_steps, w.rm_problems_per_step, w.rm_lr, cfg.seed + folder_round(folder))
+    log = train_reward_model(policy, rows, rm, folder / "rm", progress)
+    score_rows(load_reward_model(folder / "rm", cfg.device), rows)
+    write_jsonl(folder / "samples.jsonl", rows)
+    (folder / "rm" / "rm_report.json").write_text(json.dumps(
+        {"trained": True, "problems": log["problems"], "first_loss": log["losses"][0], "last_loss": log["losses"][-1],
+         "pool_ranking": ranking_accuracy(rows)}, indent=1))  # fmt: skip
+
+
+def _has_rm(folder: Path) -> bool:
+    report = folder / "rm" / "rm_report.json"
+    return report.exists() and json.loads(report.read_text())["trained"]
+
+
+def folder_round(folder: Path) -> int:
+    return int(folder.name.split("-")[1])
+
+
+def _grpo(cfg: LoopConfig, folder: Path, progress: bool) -> None:
+    """GRPO from the round's SFT model on the pool problems its sampling policy solved sometimes."""
+    from .grpo import GRPOConfig, eligible_problems, train_grpo
+    from .rm import load_reward_model
+
+    g, r = cfg.rl, folder_round(folder)
+    problems = eligible_problems(read_rows(folder / "samples.jsonl"), g.min_correct, g.max_correct)
+    scorer = load_reward_model(folder / "rm", cfg.device) if _has_rm(folder) else None
+    if cfg.backend != "tiny":
+        from .grpo_hf import HFGRPOConfig, train_grpo_hf
+
+        run = HFGRPOConfig(steps=g.grpo_steps, problems_per_step=g.grpo_problems_per_step, group_size=g.group_size,
+                           temperature=g.grpo_temperature, max_tokens=cfg.sampling.max_tokens, lr=g.grpo_lr,
+                           beta=g.beta, loss_type=g.loss_type, seed=cfg.seed + r)  # fmt: skip
+        train_grpo_hf(str(folder / "model"), problems, run, folder / "grpo", scorer, progress)
+        return
+    run = GRPOConfig(steps=g.grpo_steps, problems_per_step=g.grpo_problems_per_step, group_size=g.group_size,
+                     temperature=g.grpo_temperature, max_tokens=cfg.sampling.max_tokens,
+                     max_tool_calls=cfg.sampling.max_tool_calls, lr=g.grpo_lr, clip=g.clip, beta=g.beta,
+                     updates_per_batch=g.grpo_updates, loss_type=g.loss_type, min_correct=g.min_correct,
+                     max_correct=g.max_correct, seed=cfg.seed + r)  # fmt: skip
+    train_grpo(folder / "model", problems, run, folder / "grpo", scorer, cfg.mode, cfg.device, progress)
 
 
 def _sample(cfg: LoopConfig, model_dir, problems: list[dict], path: Path, r: int, progress: bool) -> None:
@@ -117,13 +180,26 @@ def _sample(cfg: LoopConfig, model_dir, problems: list[dict], path: Path, r: int
     write_jsonl(path, rows)
 
 
-def _evaluate(cfg: LoopConfig, out: Path, r: int, heldout: list[dict], progress: bool) -> None:
+def _evaluate(cfg: LoopConfig, out: Path, r: int, heldout: list[dict], progress: bool,
+              model_dir: Path | None = None, name: str = "eval") -> None:  # fmt: skip
+    """Held-out pass@1, maj@k and, where the round trained a reward model, rm@k and how well it
+    orders the held-out samples it never saw."""
     e = cfg.evaluation
     sampling = Sampling(e.eval_n, e.eval_temperature, cfg.sampling.top_p, cfg.sampling.max_tokens, seed=cfg.seed)
-    rows = _graded(cfg, _model_dir(cfg, out, r), heldout, sampling, "heldout", f"round {r}: eval", progress)
-    folder = out / f"round-{r}" / "eval"
+    model_dir = model_dir or _model_dir(cfg, out, r)
+    rows = _graded(cfg, model_dir, heldout, sampling, "heldout", f"round {r}: {name}", progress)
+    folder = out / f"round-{r}" / name
+    rm = out / f"round-{r}" / "rm"
+    ranking = None
+    if _has_rm(rm.parent):
+        from .rm import load_reward_model, ranking_accuracy, score_rows
+
+        score_rows(load_reward_model(rm, cfg.device), rows)
+        ranking = ranking_accuracy(rows)
     write_jsonl(folder / "samples.jsonl", rows)
     metrics = summarize_rows(rows)["heldout"]
+    if ranking is not None:
+        metrics["rm_ranking"] = ranking
     if any("level" in row["meta"] for row in rows):
         metrics["by_level"] = {k.split("/")[1]: v["pass@1"] for k, v in summarize_rows(rows, "level").items()}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
@@ -183,6 +259,14 @@ def summarize_loop(out: Path) -> list[dict]:
         entry = {"round": r, **metrics, "stage_seconds": json.loads((folder / "stages.json").read_text())}
         if (folder / "data_report.json").exists():
             entry["data"] = json.loads((folder / "data_report.json").read_text())
+        if (folder / "eval-sft" / "metrics.json").exists():  # GRPO ran: the SFT model before it, and the change
+            entry["before_grpo"] = json.loads((folder / "eval-sft" / "metrics.json").read_text())
+            sft = _per_problem_pass1(folder / "eval-sft" / "samples.jsonl")
+            diffs = [per_problem[k] - sft[k] for k in sft if k in per_problem]
+            entry["grpo_gain"] = sum(diffs) / max(1, len(diffs))
+            entry["grpo_gain_ci95"] = list(bootstrap_ci(diffs))
+        if (folder / "grpo" / "grpo_log.jsonl").exists():
+            entry["grpo_log_last"] = read_rows(folder / "grpo" / "grpo_log.jsonl")[-1]
         if base is None:
             base = per_problem
         else:

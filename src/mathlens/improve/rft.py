@@ -30,6 +30,7 @@ class RFTConfig:
     round: int = 0
     sampler: str = ""  # the model that sampled, for provenance
     temperature: float | None = None
+    by_reward: bool = False  # samples that carry a reward-model score: keep the highest first
 
 
 def normalized(text: str) -> str:
@@ -67,6 +68,8 @@ def select(row: dict, config: RFTConfig) -> list[dict]:
         label = {"label": "vote", "vote_share": round(share, 4), "voted_answer": answer}
     if config.require_code_ran:
         chosen = [s for s in chosen if code_ran(s)]
+    if config.by_reward and all("reward" in s for s in chosen):
+        chosen = sorted(chosen, key=lambda s: -s["reward"])  # stable: ties keep their order
     seen, out = set(), []
     for sample in chosen:
         key = normalized(sample.get("completion", ""))
@@ -84,6 +87,7 @@ def select(row: dict, config: RFTConfig) -> list[dict]:
                     "temperature": config.temperature,
                     "pass_rate": None if (rate := pass_rate(row)) is None else round(rate, 4),
                     **label,
+                    **({"reward": sample["reward"]} if "reward" in sample else {}),
                 },
             }
         )

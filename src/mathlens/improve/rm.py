@@ -1,18 +1,22 @@
 """A reward model on the policy's own architecture, trained on its graded samples.
 
 For the tiny world: the policy's GPT with a scalar head (two linear layers, as the report's)
-on the hidden state of the last token of prompt + response, trained with the listwise loss
-(``reward.listwise_loss``) on problems whose samples are partly right. Written by hand for the
-same reason as the tiny trainer: TRL's reward trainer takes Hugging Face models only and pairs,
-not lists. Scores go into each sample as ``reward``; ``mathlens report`` then shows rm@k.
+on the hidden state of the last token of prompt + response. For a Hugging Face policy: the
+same checkpoint as a sequence classifier with one label (``rm_hf.py``). Both train in one loop
+here (``fit_listwise``) with the report's listwise loss (``reward.listwise_loss``) on problems
+whose samples are partly right: TRL's ``RewardTrainer`` takes one (chosen, rejected) pair at a
+time and cannot normalise over a problem's k(n − k) pairs. Whichever kind, a loaded reward
+model is a ``RewardScorer``: scores go into each sample as ``reward``; ``mathlens report`` then
+shows rm@k.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -23,7 +27,7 @@ from ..progress import progress_bar
 from .policy import user_prompt
 from .reward import listwise_loss
 
-REWARD_MODEL = "rm.pt"
+REWARD_MODEL = "rm.pt"  # a tiny reward model's file; a Hugging Face one is a folder (rm_hf.MARKER)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,12 @@ class RMConfig:
     problems_per_step: int = 16
     lr: float = 1e-3
     seed: int = 0
+
+
+class RewardScorer(Protocol):
+    def score(self, questions: Sequence[str], completions: Sequence[str]) -> list[float]:
+        """One scalar per (question, completion): higher is more likely right."""
+        ...
 
 
 class TinyRewardModel(nn.Module):
@@ -47,75 +57,125 @@ class TinyRewardModel(nn.Module):
         return self.head(self.backbone.hidden(idx, pad=pad)[:, -1]).squeeze(-1)
 
 
+class TinyScorer:
+    """A tiny reward model with its tokenizer, read as the policy reads: plain user turn + response."""
+
+    def __init__(self, model: TinyRewardModel, tokenizer: CharTokenizer) -> None:
+        self.model, self.tokenizer = model, tokenizer
+
+    def scores(self, texts: Sequence[str]) -> torch.Tensor:
+        """Scores with a gradient path (training)."""
+        return self.model(*_batch(self.tokenizer, list(texts), self.model.backbone))
+
+    @torch.inference_mode()
+    def score(self, questions: Sequence[str], completions: Sequence[str], batch_size: int = 256) -> list[float]:
+        texts = [response_text(q, c) for q, c in zip(questions, completions)]
+        was = self.model.training
+        self.model.eval()
+        out = [s for i in range(0, len(texts), batch_size) for s in self.scores(texts[i : i + batch_size]).tolist()]
+        self.model.train(was)
+        return out
+
+
 def response_text(question: str, completion: str) -> str:
-    """What the reward model reads: the prompt the policy saw and its response."""
+    """What the tiny reward model reads: the prompt the policy saw and its response."""
     return user_prompt(question) + completion
 
 
-def signal_groups(rows: Sequence[dict]) -> list[tuple[list[str], list[bool]]]:
-    """Per problem with both right and wrong samples: their texts and verdicts."""
+def signal_groups(rows: Sequence[dict]) -> list[tuple[list[str], list[str], list[bool]]]:
+    """Per problem with both right and wrong samples: its question per sample, the completions, verdicts."""
     groups = []
     for row in rows:
         samples = row.get("samples") or []
         verdicts = [bool(s.get("correct")) for s in samples]
         if any(verdicts) and not all(verdicts):
-            groups.append(([response_text(row["question"], s["completion"]) for s in samples], verdicts))
+            groups.append(([row["question"]] * len(samples), [s["completion"] for s in samples], verdicts))
     return groups
 
 
-def train_reward_model(
-    policy: str | Path, rows: Sequence[dict], cfg: RMConfig, out: str | Path, progress: bool = True
-) -> dict:
-    """Train from the policy's weights on graded sample records; save ``out/rm.pt``; the log."""
-    groups = signal_groups(rows)
-    if not groups:
-        raise MathlensError("no problem has both right and wrong samples: nothing for a reward model to learn")
-    backbone, tokenizer, _ = load_model(Path(policy) / "ckpt.pt" if Path(policy).is_dir() else policy)
-    torch.manual_seed(cfg.seed)
-    model = TinyRewardModel(backbone).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
+def fit_listwise(
+    scores: Callable[[list[str], list[str]], torch.Tensor],
+    parameters: Sequence[torch.nn.Parameter],
+    groups: Sequence[tuple[list[str], list[str], list[bool]]],
+    cfg: RMConfig,
+    progress: bool = True,
+) -> list[float]:
+    """The reward-model loop every kind shares: a few whole problems per step, listwise loss, AdamW.
+
+    ``scores(questions, completions)`` runs the model (with a gradient path). Returns the losses."""
+    optimizer = torch.optim.AdamW(list(parameters), lr=cfg.lr, weight_decay=0.0)
     rng = random.Random(cfg.seed)
     losses = []
     with progress_bar(progress) as bar:
         task = bar.add_task("reward model", total=cfg.steps, info="")
-        for step in range(cfg.steps):
-            chosen = rng.sample(groups, min(cfg.problems_per_step, len(groups)))
-            texts = [t for g in chosen for t in g[0]]
-            correct = torch.tensor([v for g in chosen for v in g[1]])
-            scores = model(*_batch(tokenizer, texts, backbone))
-            loss = listwise_loss(scores, correct, [len(g[0]) for g in chosen])
+        for _ in range(cfg.steps):
+            chosen = rng.sample(list(groups), min(cfg.problems_per_step, len(groups)))
+            s = scores([q for g in chosen for q in g[0]], [c for g in chosen for c in g[1]])
+            correct = torch.tensor([v for g in chosen for v in g[2]], device=s.device)
+            loss = listwise_loss(s, correct, [len(g[2]) for g in chosen])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             losses.append(round(loss.item(), 5))
             bar.update(task, advance=1, info=f"loss {loss.item():.4f}")
+    return losses
+
+
+def train_reward_model(
+    policy: str | Path, rows: Sequence[dict], cfg: RMConfig, out: str | Path, progress: bool = True
+) -> dict:
+    """Train from the policy's weights on graded sample records into ``out``; the log.
+
+    A tiny policy (a folder with ``ckpt.pt``, or the file) gives ``out/rm.pt``; anything else is
+    read as a Hugging Face checkpoint (folder or hub id) and gives a sequence-classifier folder."""
+    groups = signal_groups(rows)
+    if not groups:
+        raise MathlensError("no problem has both right and wrong samples: nothing for a reward model to learn")
+    if not _is_tiny(policy):
+        from .rm_hf import train_hf_reward_model
+
+        return train_hf_reward_model(str(policy), groups, cfg, out, progress)
+    backbone, tokenizer, _ = load_model(Path(policy) / "ckpt.pt" if Path(policy).is_dir() else policy)
+    torch.manual_seed(cfg.seed)
+    scorer = TinyScorer(TinyRewardModel(backbone).train(), tokenizer)
+    losses = fit_listwise(lambda q, c: scorer.scores([response_text(*p) for p in zip(q, c)]),
+                          scorer.model.parameters(), groups, cfg, progress)  # fmt: skip
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    state = {"model": model.state_dict(), "model_config": backbone.config.to_dict(),
+    state = {"model": scorer.model.state_dict(), "model_config": backbone.config.to_dict(),
              "tokenizer": tokenizer.to_dict(), "rm_config": asdict(cfg), "losses": losses}  # fmt: skip
     save_checkpoint(out / REWARD_MODEL, state)
     return {"problems": len(groups), "losses": losses}
 
 
-def load_reward_model(path: str | Path) -> tuple[TinyRewardModel, CharTokenizer]:
+def _is_tiny(policy: str | Path) -> bool:
+    path = Path(policy)
+    return path.suffix == ".pt" or (path / "ckpt.pt").is_file()
+
+
+def load_reward_model(path: str | Path, device: str = "cpu") -> RewardScorer:
+    """A tiny reward model (``rm.pt`` or its folder) or a Hugging Face one (``mathlens rm train``'s folder)."""
     path = Path(path)
+    from .rm_hf import MARKER, load_hf_reward_model
+
+    if path.is_dir() and (path / MARKER).is_file():
+        return load_hf_reward_model(path, device)
     state = load_checkpoint(path / REWARD_MODEL if path.is_dir() else path)
     if "rm_config" not in state:
         raise MathlensError(f"{path}: not a reward model (train one with `mathlens rm train`)")
     model = TinyRewardModel(GPT(GPTConfig(**state["model_config"])))
     model.load_state_dict(state["model"])
-    return model.eval(), CharTokenizer.from_dict(state["tokenizer"])
+    from ..models import resolve_device
+
+    return TinyScorer(model.to(resolve_device(device)).eval(), CharTokenizer.from_dict(state["tokenizer"]))
 
 
-@torch.inference_mode()
-def score_rows(model: TinyRewardModel, tokenizer: CharTokenizer, rows: list[dict], batch_size: int = 256) -> None:
+def score_rows(scorer: RewardScorer, rows: list[dict]) -> None:
     """Write the reward model's score into every sample as ``reward``, in place."""
-    items = [(s, response_text(row["question"], s["completion"])) for row in rows for s in row.get("samples") or []]
-    for start in range(0, len(items), batch_size):
-        part = items[start : start + batch_size]
-        scores = model(*_batch(tokenizer, [t for _, t in part], model.backbone))
-        for (sample, _), score in zip(part, scores.tolist()):
-            sample["reward"] = round(score, 5)
+    items = [(row["question"], s) for row in rows for s in row.get("samples") or []]
+    scores = scorer.score([q for q, _ in items], [s["completion"] for _, s in items])
+    for (_, sample), score in zip(items, scores):
+        sample["reward"] = round(score, 5)
 
 
 def ranking_accuracy(rows: Sequence[dict]) -> dict:

@@ -1,0 +1,133 @@
+"""GRPO for Hugging Face policies through TRL's ``GRPOTrainer``, with our shaped reward.
+
+One reward function computes σ(0.5·r_m) + (r_v − 1): TRL hands it the completions and every
+other dataset column as keyword arguments, so the reference ``answer`` reaches it and it
+verifies each completion with the grader; the reward model (any ``RewardScorer``, tiny or
+Hugging Face) scores the same (question, completion) pairs. ``loss_type``, ``beta``,
+``num_generations`` and the clip ε come from our config; the trainer is accelerate's, so
+``accelerate launch`` spreads it over GPUs unchanged. CoT only here: TRL's multi-turn tool
+calls need a chat template with tool calling and a model tuned to call tools.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import MathlensError
+from ..grading import grade
+from ..models.hf import load_causal_lm, prompt_text
+from .reward import shaped_reward
+from .rm import RewardScorer
+
+CHECKPOINTS = "checkpoints"
+
+
+@dataclass(frozen=True)
+class HFGRPOConfig:
+    steps: int = 60
+    problems_per_step: int = 4  # prompts per optimizer step, each with group_size completions
+    group_size: int = 8  # TRL's num_generations
+    temperature: float = 1.0
+    max_tokens: int = 256
+    lr: float = 1e-6
+    beta: float = 0.04
+    loss_type: str = "grpo"  # TRL's names: grpo, dapo, dr_grpo, bnpo, …
+    clip: float = 0.2  # TRL's epsilon
+    num_iterations: int = 1  # TRL's μ: optimizer passes per generation batch
+    save_steps: int = 50
+    seed: int = 0
+
+
+def shaped_reward_function(scorer: RewardScorer | None) -> Callable[..., list[float]]:
+    """The reward function TRL calls: the dataset's ``answer`` (and ``question``) arrive as keyword lists."""
+
+    def shaped(prompts: Sequence, completions: Sequence, answer: Sequence[str], question: Sequence[str],
+               **_: object) -> list[float]:  # fmt: skip
+        texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
+        verified = [grade(t, a).correct for t, a in zip(texts, answer)]
+        if scorer is None:
+            return [float(v) for v in verified]
+        scores = scorer.score(list(question), texts)
+        return [shaped_reward(s, v) for s, v in zip(scores, verified)]
+
+    shaped.__name__ = "shaped_reward"  # TRL logs each reward function under its name
+    return shaped
+
+
+def train_grpo_hf(
+    policy: str,
+    problems: Sequence[dict],
+    cfg: HFGRPOConfig,
+    out: str | Path,
+    scorer: RewardScorer | None = None,
+    progress: bool = True,
+    callbacks: list | None = None,
+) -> dict:
+    """GRPO from ``policy`` (folder or hub id) on ``problems`` (question, answer) into ``out``;
+    resumes from the last checkpoint under ``out/checkpoints``."""
+    if not problems:
+        raise MathlensError("GRPO has no problems: none has a pass rate between the bounds (all right or all wrong)")
+    import torch
+
+    try:
+        import trl
+        from datasets import Dataset
+    except ImportError:
+        raise MathlensError("GRPO on Hugging Face models needs TRL and datasets: pip install 'mathlens[finetune]'") from None
+    if not progress:
+        from datasets.utils.logging import disable_progress_bar
+
+        disable_progress_bar()
+    model, tokenizer = load_causal_lm(policy, device="cpu")  # the trainer places it
+    dataset = Dataset.from_list(
+        [{"prompt": prompt_text(tokenizer, p["question"]), "question": p["question"], "answer": p["answer"]}
+         for p in problems]  # fmt: skip
+    )
+    out = Path(out)
+    args = trl.GRPOConfig(
+        output_dir=str(out / CHECKPOINTS),
+        max_steps=cfg.steps,
+        per_device_train_batch_size=cfg.problems_per_step * cfg.group_size,
+        num_generations=cfg.group_size,
+        max_completion_length=cfg.max_tokens,
+        temperature=cfg.temperature,
+        learning_rate=cfg.lr,
+        beta=cfg.beta,
+        loss_type=cfg.loss_type,
+        epsilon=cfg.clip,
+        num_iterations=cfg.num_iterations,
+        logging_steps=1,
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        report_to="none",
+        seed=cfg.seed,
+        disable_tqdm=not progress,
+        dataloader_num_workers=0,
+        use_cpu=not torch.cuda.is_available(),
+        bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
+    )
+    trainer = trl.GRPOTrainer(
+        model=model,
+        reward_funcs=[shaped_reward_function(scorer)],
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+    if not progress:
+        from transformers import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
+    from ..train.hf import _last_checkpoint
+
+    last = _last_checkpoint(out / CHECKPOINTS)
+    trainer.train(resume_from_checkpoint=last)
+    log = [e for e in trainer.state.log_history if "loss" in e or "reward" in e]
+    if trainer.is_world_process_zero():
+        trainer.model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+        (out / "grpo_log.json").write_text(json.dumps({"config": asdict(cfg), "log": log, "resumed_from": last}, indent=1))
+    return {"problems": len(problems), "log": log}
