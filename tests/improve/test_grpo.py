@@ -38,11 +38,11 @@ def test_the_loss_by_hand():
 
 
 def test_masked_tokens_get_no_gradient():
-    logp = torch.randn(3, 5, requires_grad=True)
     mask = torch.rand(3, 5) > 0.4
     mask[0, 0] = True
-    logp_big = logp * 50  # large log-ratios where masked must not turn into inf · 0
-    loss, _ = grpo_loss(logp_big, torch.zeros(3, 5), torch.zeros(3, 5), torch.tensor([1.0, -0.5, 2.0]), mask, 0.2, 0.04)
+    logp = torch.where(mask, -torch.rand(3, 5), torch.full((3, 5), 1000.0)).requires_grad_()
+    old = torch.where(mask, logp.detach() + 0.05, -1000.0)  # masked: a log-ratio whose exp overflows, must not leak
+    loss, _ = grpo_loss(logp, old, torch.zeros(3, 5), torch.tensor([1.0, -0.5, 2.0]), mask, 0.2, 0.04)
     loss.backward()
     assert torch.isfinite(logp.grad).all()
     assert (logp.grad[~mask] == 0).all() and (logp.grad[mask] != 0).any()
@@ -152,3 +152,22 @@ def test_the_shaped_reward_function_verifies_against_the_answer_column():
     reward = shaped_reward_function(Zero())
     out = reward(prompts=["p", "p"], completions=["so \\boxed{4}", "so \\boxed{5}"], answer=["4", "4"], question=["q", "q"])
     assert out == [pytest.approx(0.5), pytest.approx(-0.5)]
+
+
+def test_grpo_from_the_command_line(tiny_policy, tmp_path):
+    from typer.testing import CliRunner
+
+    from mathlens.cli import app
+    from mathlens.records import write_jsonl
+
+    samples = tmp_path / "samples.jsonl"
+    write_jsonl(samples, [{"id": str(i), "question": "pick", "gold": "1",
+                           "samples": [{"correct": j < 3} for j in range(8)]} for i in range(4)])  # fmt: skip
+    runner = CliRunner()
+    args = ["grpo", "--policy", str(tiny_policy), "--samples", str(samples), "--out", str(tmp_path / "g"), "--mode", "cot",
+            "--steps", "2", "--problems-per-step", "2", "--group-size", "4", "--max-tokens", "16", "--quiet"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "4 problems" in " ".join(result.output.split()) and (tmp_path / "g" / "ckpt.pt").exists()
+    missing = runner.invoke(app, [*args[:4], "--samples", str(tmp_path / "none.jsonl")])
+    assert missing.exit_code == 2 and "no such file" in missing.output

@@ -12,7 +12,8 @@ from mathlens.errors import MathlensError
 from mathlens.improve import LoopConfig, run_loop
 from mathlens.improve import loop as loop_module
 
-SMALL = dict(rounds=2, n_seed=40, n_pool=24, n_heldout=16, seed_steps=30, steps=20, k=2, eval_n=2, n_layer=1, n_embd=32, max_tokens=40)
+SMALL = dict(rounds=2, n_seed=40, n_pool=24, n_heldout=16, seed_steps=30, steps=20, k=2, eval_n=2, n_layer=1, n_embd=32, max_tokens=40,
+             rm_steps=5, grpo="none")
 
 
 def small(out, **overrides) -> LoopConfig:
@@ -71,7 +72,7 @@ def test_a_killed_loop_resumes_where_it_was_and_ends_with_the_same_metrics(whole
     with pytest.raises(Killed):
         run_loop(small(out), progress=False)
     monkeypatch.undo()
-    assert set(json.loads((out / "round-1" / "stages.json").read_text())) == {"sample", "select"}
+    assert set(json.loads((out / "round-1" / "stages.json").read_text())) == {"sample", "rm", "select"}
 
     sampled = []
     real_sample = loop_module._sample
@@ -79,6 +80,23 @@ def test_a_killed_loop_resumes_where_it_was_and_ends_with_the_same_metrics(whole
     resumed = run_loop(small(out), progress=False)
     assert sampled == [2]  # round 1's samples were not drawn again
     assert without_times(resumed) == without_times(whole[1])
+
+
+def test_a_round_with_grpo_keeps_the_policy_before_and_after_it(tmp_path):
+    out = tmp_path / "grpo"
+    rounds = run_loop(small(out, rounds=1, grpo="last", grpo_steps=2, grpo_problems_per_step=4, group_size=2,
+                            min_correct=0, max_correct=2), progress=False)  # fmt: skip
+    folder = out / "round-1"
+    assert list(json.loads((folder / "stages.json").read_text())) == ["sample", "rm", "select", "train", "eval-sft", "grpo", "eval"]
+    assert (folder / "rm" / "rm_report.json").exists() and (folder / "eval-sft" / "metrics.json").exists()
+    log = [json.loads(line) for line in (folder / "grpo" / "grpo_log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in log] == [1, 2] and all(e["rollouts"] == 8 for e in log)
+    last = rounds[1]
+    assert "pass@1" in last["before_grpo"] and len(last["grpo_gain_ci95"]) == 2 and last["grpo_log_last"]["step"] == 2
+    from mathlens.models import load_model
+
+    _, _, extra = load_model(folder / "grpo" / "ckpt.pt")  # the round's policy is the one GRPO made
+    assert extra["start"] == str(folder / "model")
 
 
 def test_the_shipped_config_is_the_default_loop():

@@ -87,3 +87,20 @@ def test_eval_with_a_reward_model_scores_as_it_samples(policy, tmp_path):
     missing = runner.invoke(app, ["eval", "--backend", "tiny", "--model", str(policy / "ckpt.pt"), "--benchmark",
                                   str(bench), "--rm", str(tmp_path / "nowhere"), "--out", str(tmp_path / "e2")])  # fmt: skip
     assert missing.exit_code == 2 and not (tmp_path / "e2").exists()
+
+
+def test_a_hugging_face_reward_model_behind_the_same_interface(tmp_path):
+    """A random GPT-2 becomes a one-label sequence classifier, learns the planted order, scores like the tiny one."""
+    pytest.importorskip("transformers")
+    from mathlens.improve.rm_hf import HFScorer
+    from mathlens.models.hf import save_random_char_gpt2
+
+    save_random_char_gpt2(tmp_path / "policy")
+    log = train_reward_model(str(tmp_path / "policy"), planted(40, 0), RMConfig(steps=40, problems_per_step=8, lr=1e-3),
+                             tmp_path / "rm", progress=False)  # fmt: skip
+    assert log["losses"][-1] < log["losses"][0]
+    scorer = load_reward_model(tmp_path / "rm")
+    assert isinstance(scorer, HFScorer) and scorer.model.config.num_labels == 1
+    held_out = planted(10, 1)
+    score_rows(scorer, held_out)
+    assert ranking_accuracy(held_out)["pairwise_accuracy"] == 1.0

@@ -113,14 +113,27 @@ def improve(
     results = run_loop(cfg, texts, progress=not quiet)
     table = Table(title=f"{cfg.out}: held-out problems")
     k = results[0]["k"]
-    for column in ("round", "pass@1 [95%]", f"maj@{k}", "gain vs round 0 [95%]", "train rows"):
+    for column in ("round", "pass@1 [95%]", f"maj@{k}", f"rm@{k}", "RM ranking", "gain vs round 0 [95%]", "train rows"):
         table.add_column(column, justify="right")
-    for r in results:
+
+    def row(r: dict, name: str, gain: str) -> None:
         lo, hi = r["pass@1_ci95"]
-        gain = f"{r['gain_vs_round0']:+.1%} [{r['gain_ci95'][0]:+.1%}, {r['gain_ci95'][1]:+.1%}]" if r["round"] else "—"
+        ranking = (r.get("rm_ranking") or {}).get("pairwise_accuracy")
         rows = str(r.get("data", {}).get("train_rows", "—"))
-        table.add_row(str(r["round"]), f"{r['pass@1']:.1%} [{lo:.1%}, {hi:.1%}]", pct(r.get(f"maj@{k}")), gain, rows)
+        table.add_row(name, f"{r['pass@1']:.1%} [{lo:.1%}, {hi:.1%}]", pct(r.get(f"maj@{k}")), pct(r.get(f"rm@{k}")),
+                      pct(ranking), gain, rows)  # fmt: skip
+
+    for r in results:
+        if "before_grpo" in r:
+            row({**r["before_grpo"], "data": r.get("data", {})}, f"{r['round']} (SFT)", "")
+        gain = f"{r['gain_vs_round0']:+.1%} [{r['gain_ci95'][0]:+.1%}, {r['gain_ci95'][1]:+.1%}]" if r["round"] else "—"
+        row(r, f"{r['round']} (GRPO)" if "before_grpo" in r else str(r["round"]), gain)
     out_console.print(table)
+    for r in results:
+        if "grpo_gain" in r:
+            lo, hi = r["grpo_gain_ci95"]
+            out_console.print(f"round {r['round']}: GRPO changed held-out pass@1 by {r['grpo_gain']:+.1%} "
+                              f"[{lo:+.1%}, {hi:+.1%}] (paired bootstrap)")  # fmt: skip
     out_console.print(f"plot: {Path(cfg.out) / 'improve.png'}; per-round files under {cfg.out}/round-*/")
 
 
@@ -173,3 +186,55 @@ def rm_score(
     shown = "—" if rank["pairwise_accuracy"] is None else f"{rank['pairwise_accuracy']:.1%}"
     out_console.print(f"{out or samples}: scored; right over wrong within a problem {shown} "
                       f"({rank['pairs']} pairs, {rank['problems']} problems)")  # fmt: skip
+
+
+@app.command(epilog="Example: mathlens grpo --policy runs/improve/round-3/model --samples runs/improve/round-3/samples.jsonl --rm runs/improve/round-3/rm --out runs/grpo")
+@user_errors
+def grpo(
+    policy: Annotated[str, typer.Option(help="The policy to start from: a tiny model folder, or a Hugging Face folder or hub id.")],
+    samples: Annotated[Path, typer.Option(help="Graded samples.jsonl of that policy: picks the problems it solves sometimes.")],
+    out: Annotated[Path, typer.Option(help="Folder for the trained policy and grpo_log; a stopped run resumes.")] = Path("runs/grpo"),
+    rm: Annotated[Optional[Path], typer.Option(help="Reward model (`mathlens rm train`); without it the reward is verification alone.")] = None,
+    mode: Annotated[str, typer.Option(help="tir (tiny: the sandbox runs the code) or cot.")] = "tir",
+    steps: Annotated[int, typer.Option(help="Optimizer steps (each on a fresh batch of rollouts).")] = 120,
+    problems_per_step: Annotated[int, typer.Option(help="Problems per step, each with --group-size responses.")] = 16,
+    group_size: Annotated[int, typer.Option(help="Responses per problem (G).")] = 8,
+    lr: Annotated[float, typer.Option(help="Learning rate (tiny: 3e-4; a pretrained model wants ~1e-6).")] = 3e-4,
+    beta: Annotated[float, typer.Option(help="KL penalty to the starting policy.")] = 0.04,
+    clip: Annotated[float, typer.Option(help="ε of the clipped ratio.")] = 0.2,
+    loss_type: Annotated[str, typer.Option(help="tiny: grpo or dapo; Hugging Face: TRL's names.")] = "grpo",
+    min_correct: Annotated[int, typer.Option(help="Keep problems with at least this many right samples …")] = 2,
+    max_correct: Annotated[int, typer.Option(help="… and at most this many.")] = 5,
+    max_tokens: Annotated[int, typer.Option(help="Tokens per decode (per tool round in TIR).")] = 96,
+    seed: Annotated[int, typer.Option(help="Seeds problems and samples per step.")] = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Reinforcement learning with GRPO: reward σ(0.5·r_m) + (r_v − 1), group-normalised, KL to the start."""
+    from ..improve.grpo import GRPOConfig, eligible_problems, train_grpo
+    from ..improve.rm import is_tiny_checkpoint, load_reward_model
+    from ..records import read_jsonl
+
+    if not samples.is_file():
+        raise MathlensError(f"{samples}: cannot read (no such file)")
+    if mode not in ("tir", "cot"):
+        raise MathlensError(f"--mode {mode!r}: choose tir or cot")
+    problems = eligible_problems([row for _, row in read_jsonl(samples, torn_tail=True)], min_correct, max_correct)
+    scorer = load_reward_model(rm) if rm is not None else None  # a wrong path fails before any training
+    if is_tiny_checkpoint(policy):
+        cfg = GRPOConfig(steps=steps, problems_per_step=problems_per_step, group_size=group_size, max_tokens=max_tokens,
+                         lr=lr, clip=clip, beta=beta, loss_type=loss_type, min_correct=min_correct,
+                         max_correct=max_correct, seed=seed)  # fmt: skip
+        log = train_grpo(policy, problems, cfg, out, scorer, mode, progress=not quiet)["log"]
+        first, last = log[0], log[-1]
+        out_console.print(f"{out / 'ckpt.pt'}: {len(problems)} problems; verified share of rollouts "
+                          f"{first['verified']:.1%} (step 1) → {last['verified']:.1%} (step {last['step']}), "
+                          f"KL to the start {last['kl']:.4f}")  # fmt: skip
+        return
+    if mode != "cot":
+        raise MathlensError("a Hugging Face policy runs GRPO in cot mode here (TRL's tool calls need a tool-calling chat template)")
+    from ..improve.grpo_hf import HFGRPOConfig, train_grpo_hf
+
+    cfg = HFGRPOConfig(steps=steps, problems_per_step=problems_per_step, group_size=group_size, max_tokens=max_tokens,
+                       lr=lr, beta=beta, loss_type=loss_type, clip=clip, seed=seed)  # fmt: skip
+    train_grpo_hf(policy, problems, cfg, out, scorer, progress=not quiet)
+    out_console.print(f"{out}: {len(problems)} problems, {steps} steps; log in {out / 'grpo_log.json'}")

@@ -76,15 +76,15 @@ class RewardSpec:
     rm_select: bool = True  # among a problem's verified solutions, keep the highest-rewarded first
 
 
-GRPO_WHEN = ("off", "last", "every")
+GRPO_WHEN = ("none", "last", "every")  # not "off": YAML reads that as false
 
 
 @dataclass(frozen=True)
 class GRPOSpec:
     """Reinforcement learning after a round's SFT, with the round's reward model in the reward."""
 
-    grpo: str = "off"  # off | last (the last round only) | every (every round after round 0)
-    grpo_steps: int = 60
+    grpo: str = "last"  # none | last (the last round only) | every (every round after round 0)
+    grpo_steps: int = 120
     grpo_problems_per_step: int = 16
     group_size: int = 8
     grpo_temperature: float = 1.0
@@ -99,7 +99,7 @@ class GRPOSpec:
 
 @dataclass(frozen=True)
 class EvaluationSpec:
-    eval_n: int = 4  # samples per held-out problem: pass@1 is their mean, maj@k their vote
+    eval_n: int = 8  # samples per held-out problem: pass@1 is their mean, maj@k their vote, rm@k the RM's pick
     eval_temperature: float = 0.7
 
 
@@ -136,8 +136,8 @@ class LoopConfig:
             raise MathlensError("rounds must be >= 0, k and eval_n >= 1")
         if self.rl.grpo not in GRPO_WHEN:
             raise MathlensError(f"grpo {self.rl.grpo!r}: choose {', '.join(GRPO_WHEN)}")
-        if self.rl.grpo != "off" and self.backend != "tiny" and self.mode == "tir":
+        if self.rl.grpo != "none" and self.backend != "tiny" and self.mode == "tir":
             raise MathlensError("grpo with a Hugging Face policy runs in cot mode here (TRL's tool calls need a "
-                                "tool-calling chat template); set mode: cot or grpo: off")
+                                "tool-calling chat template); set mode: cot or grpo: none")
         if not set(self.world.seed_levels) | set(self.world.levels) <= {1, 2, 3, 4}:
             raise MathlensError("levels go from 1 to 4")

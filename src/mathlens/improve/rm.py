@@ -131,7 +131,7 @@ def train_reward_model(
     groups = signal_groups(rows)
     if not groups:
         raise MathlensError("no problem has both right and wrong samples: nothing for a reward model to learn")
-    if not _is_tiny(policy):
+    if not is_tiny_checkpoint(policy):
         from .rm_hf import train_hf_reward_model
 
         return train_hf_reward_model(str(policy), groups, cfg, out, progress)
@@ -148,7 +148,7 @@ def train_reward_model(
     return {"problems": len(groups), "losses": losses}
 
 
-def _is_tiny(policy: str | Path) -> bool:
+def is_tiny_checkpoint(policy: str | Path) -> bool:
     path = Path(policy)
     return path.suffix == ".pt" or (path / "ckpt.pt").is_file()
 
