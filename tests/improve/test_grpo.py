@@ -169,5 +169,5 @@ def test_grpo_from_the_command_line(tiny_policy, tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "4 problems" in " ".join(result.output.split()) and (tmp_path / "g" / "ckpt.pt").exists()
-    missing = runner.invoke(app, [*args[:4], "--samples", str(tmp_path / "none.jsonl")])
+    missing = runner.invoke(app, [*args[:3], "--samples", str(tmp_path / "none.jsonl")])
     assert missing.exit_code == 2 and "no such file" in missing.output
