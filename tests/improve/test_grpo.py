@@ -171,3 +171,35 @@ def test_grpo_from_the_command_line(tiny_policy, tmp_path):
     assert "4 problems" in " ".join(result.output.split()) and (tmp_path / "g" / "ckpt.pt").exists()
     missing = runner.invoke(app, [*args[:3], "--samples", str(tmp_path / "none.jsonl")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_trl_grpo_with_the_python_tool_and_a_tool_calling_template(tmp_path):
+    """TIR through TRL's own tool loop: the template renders the `python` tool's schema and the run trains.
+    (A random model never calls the tool; the tool itself is checked against the sandbox below.)"""
+    pytest.importorskip("trl")
+    from transformers import AutoTokenizer
+    from trl.chat_template_utils import qwen2_5_chat_template
+
+    from mathlens.improve import grpo_hf
+    from mathlens.models.hf import save_random_char_gpt2
+
+    save_random_char_gpt2(tmp_path / "policy", n_positions=2048)  # the tool schema alone is ~1,000 characters
+    tok = AutoTokenizer.from_pretrained(tmp_path / "policy")
+    tok.chat_template = qwen2_5_chat_template
+    tok.save_pretrained(tmp_path / "policy")
+    problems = [{"id": str(i), "question": f"What is {i} plus {i}?", "answer": str(2 * i)} for i in range(4)]
+    cfg = grpo_hf.HFGRPOConfig(steps=2, problems_per_step=2, group_size=2, max_tokens=8, tools=True)
+    log = grpo_hf.train_grpo_hf(str(tmp_path / "policy"), problems, cfg, tmp_path / "grpo", progress=False)["log"]
+    steps = [e for e in log if "reward" in e]
+    assert len(steps) == 2 and all("tools/call_frequency" in e for e in steps)
+
+
+def test_the_python_tool_runs_in_the_sandbox():
+    from mathlens.improve.grpo_hf import python_tool
+    from mathlens.sandbox import Sandbox
+
+    with Sandbox(workers=1) as box:
+        tool = python_tool(box)
+        assert tool("print(6 * 7)").strip() == "42"
+        assert "ZeroDivisionError" in tool("print(1 / 0)")
+    assert tool.__name__ == "python" and "Args:" in tool.__doc__

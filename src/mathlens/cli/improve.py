@@ -195,9 +195,9 @@ def grpo(
     samples: Annotated[Path, typer.Option(help="Graded samples.jsonl of that policy: picks the problems it solves sometimes.")],
     out: Annotated[Path, typer.Option(help="Folder for the trained policy and grpo_log; a stopped run resumes.")] = Path("runs/grpo"),
     rm: Annotated[Optional[Path], typer.Option(help="Reward model (`mathlens rm train`); without it the reward is verification alone.")] = None,
-    mode: Annotated[str, typer.Option(help="tir (tiny: the sandbox runs the code) or cot.")] = "tir",
-    steps: Annotated[int, typer.Option(help="Optimizer steps (each on a fresh batch of rollouts).")] = 120,
-    problems_per_step: Annotated[int, typer.Option(help="Problems per step, each with --group-size responses.")] = 16,
+    mode: Annotated[str, typer.Option(help="tir (the sandbox runs the code; Hugging Face: as TRL's `python` tool) or cot.")] = "tir",
+    steps: Annotated[int, typer.Option(help="Optimizer steps (each on a fresh batch of rollouts).")] = 100,
+    problems_per_step: Annotated[int, typer.Option(help="Problems per step, each with --group-size responses.")] = 8,
     group_size: Annotated[int, typer.Option(help="Responses per problem (G).")] = 8,
     lr: Annotated[float, typer.Option(help="Learning rate (tiny: 3e-4; a pretrained model wants ~1e-6).")] = 3e-4,
     beta: Annotated[float, typer.Option(help="KL penalty to the starting policy.")] = 0.04,
@@ -230,11 +230,9 @@ def grpo(
                           f"{first['verified']:.1%} (step 1) → {last['verified']:.1%} (step {last['step']}), "
                           f"KL to the start {last['kl']:.4f}")  # fmt: skip
         return
-    if mode != "cot":
-        raise MathlensError("a Hugging Face policy runs GRPO in cot mode here (TRL's tool calls need a tool-calling chat template)")
     from ..improve.grpo_hf import HFGRPOConfig, train_grpo_hf
 
     cfg = HFGRPOConfig(steps=steps, problems_per_step=problems_per_step, group_size=group_size, max_tokens=max_tokens,
-                       lr=lr, beta=beta, loss_type=loss_type, clip=clip, seed=seed)  # fmt: skip
+                       lr=lr, beta=beta, loss_type=loss_type, clip=clip, tools=mode == "tir", seed=seed)  # fmt: skip
     train_grpo_hf(policy, problems, cfg, out, scorer, progress=not quiet)
     out_console.print(f"{out}: {len(problems)} problems, {steps} steps; log in {out / 'grpo_log.json'}")

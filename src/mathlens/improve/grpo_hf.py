@@ -5,8 +5,11 @@ other dataset column as keyword arguments, so the reference ``answer`` reaches i
 verifies each completion with the grader; the reward model (any ``RewardScorer``, tiny or
 Hugging Face) scores the same (question, completion) pairs. ``loss_type``, ``beta``,
 ``num_generations`` and the clip ε come from our config; the trainer is accelerate's, so
-``accelerate launch`` spreads it over GPUs unchanged. CoT only here: TRL's multi-turn tool
-calls need a chat template with tool calling and a model tuned to call tools.
+``accelerate launch`` spreads it over GPUs unchanged.
+
+TIR goes through TRL's own multi-turn tool support (``tools=``): one ``python`` tool runs the
+model's code in our sandbox and TRL masks the tool's output out of the loss. It needs a chat
+template that renders tool calls (Qwen's do) and a model tuned to make them.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ class HFGRPOConfig:
     clip: float = 0.2  # TRL's epsilon
     num_iterations: int = 1  # TRL's μ: optimizer passes per generation batch
     save_steps: int = 50
+    tools: bool = False  # TIR: the model may call a `python` tool (our sandbox) through TRL's tool loop
+    max_tool_calls: int = 2
     seed: int = 0
 
 
@@ -55,6 +60,23 @@ def shaped_reward_function(scorer: RewardScorer | None) -> Callable[..., list[fl
 
     shaped.__name__ = "shaped_reward"  # TRL logs each reward function under its name
     return shaped
+
+
+def python_tool(sandbox) -> Callable[[str], str]:
+    """The tool TRL offers the model: its name, type hints and docstring are the schema it sees."""
+
+    def python(code: str) -> str:
+        """Run a Python program and return what it prints.
+
+        Args:
+            code: The Python program to run; print the result.
+
+        Returns:
+            The program's output, or the last line of its error.
+        """
+        return sandbox.run(code).output
+
+    return python
 
 
 def train_grpo_hf(
@@ -82,9 +104,12 @@ def train_grpo_hf(
 
         disable_progress_bar()
     model, tokenizer = load_causal_lm(policy, device="cpu")  # the trainer places it
+    if cfg.tools and not getattr(tokenizer, "chat_template", None):
+        raise MathlensError(f"{policy}: tools need a chat template that renders tool calls; this tokenizer has none")
+    # With tools, prompts are conversations: TRL renders them with the tools' schema in the template.
     dataset = Dataset.from_list(
-        [{"prompt": prompt_text(tokenizer, p["question"]), "question": p["question"], "answer": p["answer"]}
-         for p in problems]  # fmt: skip
+        [{"prompt": [{"role": "user", "content": p["question"]}] if cfg.tools else prompt_text(tokenizer, p["question"]),
+          "question": p["question"], "answer": p["answer"]} for p in problems]  # fmt: skip
     )
     out = Path(out)
     args = trl.GRPOConfig(
@@ -108,15 +133,30 @@ def train_grpo_hf(
         dataloader_num_workers=0,
         use_cpu=not torch.cuda.is_available(),
         bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
+        max_tool_calling_iterations=cfg.max_tool_calls if cfg.tools else None,
     )
-    trainer = trl.GRPOTrainer(
-        model=model,
-        reward_funcs=[shaped_reward_function(scorer)],
-        args=args,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        callbacks=callbacks,
-    )
+    with _sandbox(cfg.tools) as box:
+        trainer = trl.GRPOTrainer(
+            model=model,
+            reward_funcs=[shaped_reward_function(scorer)],
+            args=args,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            callbacks=callbacks,
+            tools=[python_tool(box)] if cfg.tools else None,
+        )
+        return _train(trainer, tokenizer, cfg, out, progress, len(problems))
+
+
+def _sandbox(wanted: bool):
+    from contextlib import nullcontext
+
+    from ..backends.tools import tool_sandbox
+
+    return tool_sandbox() if wanted else nullcontext()
+
+
+def _train(trainer, tokenizer, cfg: HFGRPOConfig, out: Path, progress: bool, problems: int) -> dict:
     if not progress:
         from transformers import PrinterCallback
 
@@ -130,4 +170,4 @@ def train_grpo_hf(
         trainer.model.save_pretrained(out)
         tokenizer.save_pretrained(out)
         (out / "grpo_log.json").write_text(json.dumps({"config": asdict(cfg), "log": log, "resumed_from": last}, indent=1))
-    return {"problems": len(problems), "log": log}
+    return {"problems": problems, "log": log}

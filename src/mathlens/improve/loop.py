@@ -162,7 +162,8 @@ def _grpo(cfg: LoopConfig, folder: Path, progress: bool) -> None:
 
         run = HFGRPOConfig(steps=g.grpo_steps, problems_per_step=g.grpo_problems_per_step, group_size=g.group_size,
                            temperature=g.grpo_temperature, max_tokens=cfg.sampling.max_tokens, lr=g.grpo_lr,
-                           beta=g.beta, loss_type=g.loss_type, seed=cfg.seed + r)  # fmt: skip
+                           beta=g.beta, loss_type=g.loss_type, tools=cfg.mode == "tir",
+                           max_tool_calls=cfg.sampling.max_tool_calls, seed=cfg.seed + r)  # fmt: skip
         train_grpo_hf(str(folder / "model"), problems, run, folder / "grpo", scorer, progress)
         return
     run = GRPOConfig(steps=g.grpo_steps, problems_per_step=g.grpo_problems_per_step, group_size=g.group_size,

@@ -53,8 +53,10 @@ class TinyRewardModel(nn.Module):
         self.backbone = backbone
         self.head = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 1))
 
-    def forward(self, idx: torch.Tensor, pad: torch.Tensor | None) -> torch.Tensor:
-        return self.head(self.backbone.hidden(idx, pad=pad)[:, -1]).squeeze(-1)
+    def forward(self, idx: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        """Right-padded ``idx`` (causal attention needs no mask then); ``last``: each row's last real position."""
+        hidden = self.backbone.hidden(idx)
+        return self.head(hidden[torch.arange(len(idx), device=idx.device), last]).squeeze(-1)
 
 
 class TinyScorer:
@@ -193,12 +195,11 @@ def ranking_accuracy(rows: Sequence[dict]) -> dict:
             "mean_problem_auc": sum(per_problem) / len(per_problem) if per_problem else None}  # fmt: skip
 
 
-def _batch(tokenizer: CharTokenizer, texts: list[str], backbone: GPT) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Left-padded ids, so that every row's last position is its last token; texts cut to the block."""
+def _batch(tokenizer: CharTokenizer, texts: list[str], backbone: GPT) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids and each row's last real position; texts cut to the block (their ends kept)."""
     block = backbone.config.block_size
     ids = [tokenizer.encode("".join(c for c in t if c in tokenizer.chars))[-block:] for t in texts]
     width = max(len(i) for i in ids)
-    pads = [width - len(i) for i in ids]
     device = backbone.wte.weight.device
-    idx = torch.tensor([[tokenizer.pad_id] * p + i for p, i in zip(pads, ids)], device=device)
-    return idx, (torch.tensor(pads, device=device) if any(pads) else None)
+    idx = torch.tensor([i + [tokenizer.pad_id] * (width - len(i)) for i in ids], device=device)
+    return idx, torch.tensor([len(i) - 1 for i in ids], device=device)
