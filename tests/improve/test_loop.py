@@ -85,9 +85,13 @@ def test_a_killed_loop_resumes_where_it_was_and_ends_with_the_same_metrics(whole
 def test_a_round_with_grpo_keeps_the_policy_before_and_after_it(tmp_path):
     out = tmp_path / "grpo"
     rounds = run_loop(small(out, rounds=1, grpo="last", grpo_steps=2, grpo_problems_per_step=4, group_size=2,
-                            min_correct=0, max_correct=2), progress=False)  # fmt: skip
+                            min_correct=0, max_correct=2, n_rl=6), progress=False)  # fmt: skip
     folder = out / "round-1"
-    assert list(json.loads((folder / "stages.json").read_text())) == ["sample", "rm", "select", "train", "eval-sft", "grpo", "eval"]
+    stages = ["sample", "rm", "select", "train", "eval-sft", "rl-sample", "grpo", "eval"]
+    assert list(json.loads((folder / "stages.json").read_text())) == stages
+    assert len((out / "rl.jsonl").read_text().splitlines()) == 6  # GRPO's own queries, apart from the pool
+    chosen = json.loads((folder / "grpo" / "grpo_problems.json").read_text())
+    assert chosen["from"] == "rl_samples.jsonl" and 0 < chosen["sampled"] <= 6 and chosen["kept"] == chosen["sampled"]
     assert (folder / "rm" / "rm_report.json").exists() and (folder / "eval-sft" / "metrics.json").exists()
     log = [json.loads(line) for line in (folder / "grpo" / "grpo_log.jsonl").read_text().splitlines()]
     assert [e["step"] for e in log] == [1, 2] and all(e["rollouts"] == 8 for e in log)
@@ -97,6 +101,8 @@ def test_a_round_with_grpo_keeps_the_policy_before_and_after_it(tmp_path):
 
     _, _, extra = load_model(folder / "grpo" / "ckpt.pt")  # the round's policy is the one GRPO made
     assert extra["start"] == str(folder / "model")
+    shown = CliRunner().invoke(app, ["report", str(out)])
+    assert shown.exit_code == 0 and "round-1-sft" in shown.output
 
 
 def test_the_shipped_config_is_the_default_loop():

@@ -34,13 +34,15 @@ def summarize(samples_path: str | Path, by: str | None = None) -> dict:
 
 
 def loop_rounds(loop_dir: str | Path, by: str | None = None) -> dict:
-    """An improvement loop's held-out metrics, one entry per evaluated round (``round-r``)."""
+    """An improvement loop's held-out metrics, one entry per evaluated round (``round-r``; a round
+    that ran GRPO also has ``round-r-sft``, its policy before GRPO)."""
     out = {}
     for folder in sorted(Path(loop_dir).glob("round-*"), key=lambda p: int(p.name.split("-")[1])):
-        samples = folder / "eval" / "samples.jsonl"
-        if samples.exists():
-            for name, metrics in summarize(samples, by).items():
-                out[folder.name + name.removeprefix("heldout")] = metrics
+        for evaluated, label in (("eval-sft", "-sft"), ("eval", "")):
+            samples = folder / evaluated / "samples.jsonl"
+            if samples.exists():
+                for name, metrics in summarize(samples, by).items():
+                    out[folder.name + label + name.removeprefix("heldout")] = metrics
     if not out:
         raise MathlensError(f"{loop_dir}: no round has been evaluated yet")
     return out

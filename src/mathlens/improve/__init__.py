@@ -1,7 +1,8 @@
 """Self-improvement (the Qwen2.5-Math recipe): rejection-sampled training data from a policy's
 own samples, decontaminated against evaluation sets, mixed across difficulty, and the loop
 that does it round after round (``run_loop``); a reward model on the policy's own samples
-(``rm``: the listwise loss of ``reward``) for best-of-N. GRPO is to come."""
+(``rm``, ``rm_hf``: the listwise loss of ``reward``) for best-of-N and data selection; GRPO with
+the reward model in the reward (``grpo`` for the tiny policy, ``grpo_hf`` through TRL)."""
 
 from .config import LoopConfig
 from .decontam import EvalText, Index, decontaminate

@@ -26,6 +26,10 @@ class WorldSpec:
     levels: tuple[int, ...] = (1, 2, 3, 4)  # levels of the pool and the held-out split
     pool_file: str | None = None  # JSONL with question and answer (answer may be empty: vote)
     heldout_file: str | None = None
+    # GRPO's own queries, as the report keeps an RL set apart from the SFT data: problems the
+    # policy has never trained on, filtered by its pass rate. 0: GRPO uses the round's pool samples.
+    n_rl: int = 2000
+    rl_file: str | None = None  # JSONL (question, answer) instead of generating them
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,12 @@ class GRPOSpec:
     grpo_problems_per_step: int = 8
     group_size: int = 8
     grpo_temperature: float = 1.0
-    grpo_lr: float = 3e-4
+    grpo_lr: float = 1e-4
     clip: float = 0.2
     beta: float = 0.04  # KL penalty to the policy GRPO starts from
     grpo_updates: int = 2  # optimizer steps per batch of rollouts
     loss_type: str = "grpo"  # grpo | dapo (tiny); TRL takes its own names (grpo, dapo, dr_grpo, bnpo)
-    min_correct: int = 2  # the pool problems kept: min..max right of the round's k samples
+    min_correct: int = 2  # the problems kept: min..max right of k samples (the rl queries, or the pool's)
     max_correct: int = 5
 
 

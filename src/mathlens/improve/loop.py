@@ -34,7 +34,7 @@ from .config import LoopConfig
 from .data import round_data, seed_rows
 from .decontam import EvalText, Index
 from .policy import load_policy, read_rows, train_hf, train_tiny, user_prompt
-from .world import world_files
+from .world import rl_queries, world_files
 
 SUMMARY = "improve.json"
 
@@ -87,6 +87,8 @@ def run_loop(
         if _grpo_round(cfg, r):
             sft = folder / "model"
             stages.run("eval-sft", lambda r=r: _evaluate(cfg, out, r, heldout, progress, sft, "eval-sft"), stop_after)
+            if rl_queries(cfg):  # the SFT policy's pass rate on queries it never trained on picks GRPO's problems
+                stages.run("rl-sample", lambda r=r: _rl_sample(cfg, files, index, sft, folder, r, progress), stop_after)
             stages.run("grpo", lambda r=r: _grpo(cfg, folder, progress), stop_after)
         stages.run("eval", lambda r=r: _evaluate(cfg, out, r, heldout, progress), stop_after)
     rounds = summarize_loop(out)
@@ -149,13 +151,30 @@ def folder_round(folder: Path) -> int:
     return int(folder.name.split("-")[1])
 
 
+def _rl_sample(cfg: LoopConfig, files: dict, index: Index, policy: Path, folder: Path, r: int, progress: bool) -> None:
+    """k samples of each GRPO query (those not too close to an evaluation problem) by the SFT policy."""
+    from .decontam import decontaminate
+
+    queries, _ = decontaminate(read_rows(files["rl"]), index, "question")
+    _sample(cfg, policy, queries, folder / RL_SAMPLES, r, progress, source="rl")
+
+
+RL_SAMPLES = "rl_samples.jsonl"
+
+
 def _grpo(cfg: LoopConfig, folder: Path, progress: bool) -> None:
-    """GRPO from the round's SFT model on the pool problems its sampling policy solved sometimes."""
+    """GRPO from the round's SFT model on the problems it (or, without queries of GRPO's own, the
+    round's sampling policy on the pool) solves sometimes: between min_correct and max_correct of k."""
     from .grpo import GRPOConfig, eligible_problems, train_grpo
     from .rm import load_reward_model
 
     g, r = cfg.rl, folder_round(folder)
-    problems = eligible_problems(read_rows(folder / "samples.jsonl"), g.min_correct, g.max_correct)
+    sampled = folder / (RL_SAMPLES if rl_queries(cfg) else "samples.jsonl")
+    problems = eligible_problems(read_rows(sampled), g.min_correct, g.max_correct)
+    (folder / "grpo").mkdir(parents=True, exist_ok=True)
+    (folder / "grpo" / "grpo_problems.json").write_text(json.dumps(
+        {"from": sampled.name, "sampled": sum(1 for _ in read_rows(sampled)), "kept": len(problems),
+         "min_correct": g.min_correct, "max_correct": g.max_correct}, indent=1))  # fmt: skip
     scorer = load_reward_model(folder / "rm", cfg.device) if _has_rm(folder) else None
     if cfg.backend != "tiny":
         from .grpo_hf import HFGRPOConfig, train_grpo_hf
@@ -174,10 +193,11 @@ def _grpo(cfg: LoopConfig, folder: Path, progress: bool) -> None:
     train_grpo(folder / "model", problems, run, folder / "grpo", scorer, cfg.mode, cfg.device, progress)
 
 
-def _sample(cfg: LoopConfig, model_dir, problems: list[dict], path: Path, r: int, progress: bool) -> None:
+def _sample(cfg: LoopConfig, model_dir, problems: list[dict], path: Path, r: int, progress: bool,
+            source: str = "pool") -> None:  # fmt: skip
     s = cfg.sampling
     sampling = Sampling(s.k, s.temperature, s.top_p, s.max_tokens, seed=cfg.seed * 1000 + r)
-    rows = _graded(cfg, model_dir, problems, sampling, "pool", f"round {r}: sample", progress)
+    rows = _graded(cfg, model_dir, problems, sampling, source, f"round {r}: {source} sample", progress)
     write_jsonl(path, rows)
 
 

@@ -1,4 +1,5 @@
-"""``improve.png``: held-out pass@1 (with its interval) and maj@k by round, and pass@1 per level."""
+"""``improve.png``: held-out pass@1 (with its interval), maj@k and rm@k by round, the policy before
+GRPO where a round ran it, and pass@1 per level."""
 
 from __future__ import annotations
 
@@ -24,10 +25,21 @@ def plot_rounds(rounds: list[dict], path: str | Path) -> Path:
     k = rounds[0]["k"]
     if f"maj@{k}" in rounds[0]:
         left.plot(xs, [r[f"maj@{k}"] for r in rounds], marker="s", label=f"maj@{k}")
+    rm = [(x, r[f"rm@{k}"]) for x, r in zip(xs, rounds) if f"rm@{k}" in r]
+    if rm:
+        left.plot(*zip(*rm), marker="D", label=f"rm@{k} (the round's reward model)")
+    sft = [(x - 0.15, r["before_grpo"]) for x, r in zip(xs, rounds) if "before_grpo" in r]
+    if sft:
+        p = [m["pass@1"] for _, m in sft]
+        err = [[v - m["pass@1_ci95"][0] for v, (_, m) in zip(p, sft)], [m["pass@1_ci95"][1] - v for v, (_, m) in zip(p, sft)]]
+        left.errorbar([x for x, _ in sft], p, yerr=err, marker="o", mfc="white", capsize=4, linestyle="none",
+                      label="pass@1 after SFT, before GRPO")  # fmt: skip
     if f"pass@{k}" in rounds[0] and k > 1:
         left.plot(xs, [r[f"pass@{k}"] for r in rounds], marker="^", linestyle=":", label=f"pass@{k}")
-    left.set(xlabel="round", ylabel="held-out accuracy", ylim=(0, 1), xticks=xs, title="held-out problems")
-    left.legend(loc="lower right")
+    low_y, high_y = left.get_ylim()  # the rounds differ by points: zoom in, not to (0, 1)
+    left.set(xlabel="round", ylabel="held-out accuracy", ylim=(max(0, low_y - 0.1), min(1, high_y + 0.02)), xticks=xs,
+             title="held-out problems")  # fmt: skip
+    left.legend(loc="lower right", fontsize=8)
     levels = sorted({lvl for r in rounds for lvl in r.get("by_level", {})}, key=str)
     for lvl in levels:
         right.plot(xs, [r.get("by_level", {}).get(lvl) for r in rounds], marker="o", label=f"level {lvl}")

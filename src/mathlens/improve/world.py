@@ -1,4 +1,5 @@
-"""The loop's problems on disk: the seed policy's labelled set, the training pool, the held-out split.
+"""The loop's problems on disk: the seed policy's labelled set, the training pool, the held-out
+split, and GRPO's queries (``rl``) where the loop runs GRPO on problems of its own.
 
 Generated once from the word-problem world (``tasks.word_problems``) with seeds apart from each
 other, or read from the JSONL files a config names (``question`` and ``answer`` per line; an
@@ -19,10 +20,11 @@ NAMES = ("seed", "pool", "heldout")
 
 def world_files(cfg: LoopConfig, out: Path) -> dict[str, Path]:
     """Paths of ``seed.jsonl``, ``pool.jsonl`` and ``heldout.jsonl`` under ``out``, written if absent."""
-    paths = {name: out / f"{name}.jsonl" for name in NAMES}
+    w = cfg.world
+    names = NAMES + (("rl",) if rl_queries(cfg) else ())
+    paths = {name: out / f"{name}.jsonl" for name in names}
     if all(p.exists() for p in paths.values()):
         return paths
-    w = cfg.world
     if (w.pool_file is None) != (w.heldout_file is None):
         raise MathlensError("pool_file and heldout_file go together: give both, or neither for the word world")
     if w.pool_file is not None:
@@ -34,9 +36,17 @@ def world_files(cfg: LoopConfig, out: Path) -> dict[str, Path]:
             "pool": word_problems(w.n_pool, cfg.seed * 3 + 2, w.levels, cfg.mode, prefix="p"),
             "heldout": word_problems(w.n_heldout, cfg.seed * 3 + 3, w.levels, cfg.mode, prefix="h"),
         }
+    if "rl" in paths:
+        rows["rl"] = (_read_problems(w.rl_file, "rl") if w.rl_file is not None
+                      else word_problems(w.n_rl, 10_000 + cfg.seed, w.levels, cfg.mode, prefix="r"))  # fmt: skip
     for name, path in paths.items():
         write_jsonl(path, rows[name])
     return paths
+
+
+def rl_queries(cfg: LoopConfig) -> bool:
+    """Whether GRPO draws its problems from a query set of its own (else from the round's pool samples)."""
+    return cfg.rl.grpo != "none" and (cfg.world.n_rl > 0 or cfg.world.rl_file is not None)
 
 
 def _read_problems(path: str, prefix: str) -> list[dict]:
