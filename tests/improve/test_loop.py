@@ -123,7 +123,8 @@ def test_improve_and_report_from_the_command_line(whole, tmp_path):
     config = tmp_path / "improve.yaml"
     config.write_text("".join(f"{k}: {v}\n" for k, v in SMALL.items() if k != "rounds"))
     runner = CliRunner()
-    result = runner.invoke(app, ["improve", "--config", str(config), "--out", str(tmp_path / "cli"), "--rounds", "1", "--quiet"])
+    result = runner.invoke(app, ["improve", "--config", str(config), "--out", str(tmp_path / "cli"), "--rounds", "1", "--quiet"],
+                           env={"COLUMNS": "200"})  # the table's columns, unwrapped
     assert result.exit_code == 0, result.output
     assert "gain vs round 0" in result.output
     assert json.loads((tmp_path / "cli" / "improve.json").read_text())[1]["round"] == 1

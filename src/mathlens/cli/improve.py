@@ -188,7 +188,7 @@ def rm_score(
                       f"({rank['pairs']} pairs, {rank['problems']} problems)")  # fmt: skip
 
 
-@app.command(epilog="Example: mathlens grpo --policy runs/improve/round-3/model --samples runs/improve/round-3/samples.jsonl --rm runs/improve/round-3/rm --out runs/grpo")
+@app.command(epilog="Example: mathlens grpo --policy runs/improve/round-3/model --samples runs/improve/round-3/rl_samples.jsonl --rm runs/improve/round-3/rm --out runs/grpo")
 @user_errors
 def grpo(
     policy: Annotated[str, typer.Option(help="The policy to start from: a tiny model folder, or a Hugging Face folder or hub id.")],

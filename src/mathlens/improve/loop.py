@@ -1,12 +1,15 @@
-"""``mathlens improve``: rounds of sample → verify/vote → clean and balance → fine-tune → evaluate.
+"""``mathlens improve``: rounds of sample → reward model → verify/vote → clean and balance →
+fine-tune → (GRPO) → evaluate.
 
 Round 0 is the seed policy (the tiny GPT taught the world's easy levels, or the checkpoint a
 config names), evaluated on the held-out split. Round r samples the training pool with round
-r-1's policy, keeps verified (or voted) distinct solutions, drops those whose problem is too
-close to an evaluation problem, balances them across difficulty, fine-tunes and evaluates.
+r-1's policy, trains a reward model on those samples, keeps verified (or voted) distinct
+solutions (the highest-rewarded first), drops those whose problem is too close to an evaluation
+problem, balances them across difficulty, fine-tunes and evaluates; a GRPO round then also
+evaluates the SFT policy, picks GRPO's queries by its pass rate, and reinforces it.
 
-Everything a round makes stays in ``out/round-r/`` (samples, data, model, metrics) and each
-finished stage is written down in ``round-r/stages.json`` after its files are complete: a
+Everything a round makes stays in ``out/round-r/`` (samples, reward model, data, model, GRPO,
+metrics) and each finished stage is written down in ``round-r/stages.json`` after its files are complete: a
 killed loop started again skips finished stages and picks up the one it was in (the tiny
 trainer from its own checkpoint). Samples are seeded per problem and sample, training by
 round, so a resumed loop ends with the metrics an uninterrupted one gets.
@@ -37,6 +40,7 @@ from .policy import load_policy, read_rows, train_hf, train_tiny, user_prompt
 from .world import rl_queries, world_files
 
 SUMMARY = "improve.json"
+RL_SAMPLES = "rl_samples.jsonl"  # a GRPO round: the SFT policy's samples of GRPO's own queries
 
 
 class StopAfter(Exception):
@@ -157,9 +161,6 @@ def _rl_sample(cfg: LoopConfig, files: dict, index: Index, policy: Path, folder:
 
     queries, _ = decontaminate(read_rows(files["rl"]), index, "question")
     _sample(cfg, policy, queries, folder / RL_SAMPLES, r, progress, source="rl")
-
-
-RL_SAMPLES = "rl_samples.jsonl"
 
 
 def _grpo(cfg: LoopConfig, folder: Path, progress: bool) -> None:
