@@ -24,20 +24,12 @@ import json
 import math
 import multiprocessing as mp
 import random
-import resource
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+from memory import peak_rss_mb, rss_mb  # benchmarks/memory.py
 
 
 def hand_loop(model_dir: str, data: str, steps: int, batch_size: int, lr: float) -> dict:

@@ -103,6 +103,8 @@ def train_grpo_hf(
         from datasets.utils.logging import disable_progress_bar
 
         disable_progress_bar()
+    from ..train.hf import _use_bf16
+
     model, tokenizer = load_causal_lm(policy, device="cpu")  # the trainer places it
     if cfg.tools and not getattr(tokenizer, "chat_template", None):
         raise MathlensError(f"{policy}: tools need a chat template that renders tool calls; this tokenizer has none")
@@ -132,7 +134,7 @@ def train_grpo_hf(
         disable_tqdm=not progress,
         dataloader_num_workers=0,
         use_cpu=not torch.cuda.is_available(),
-        bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
+        bf16=_use_bf16("auto"),
         max_tool_calling_iterations=cfg.max_tool_calls if cfg.tools else None,
     )
     with _sandbox(cfg.tools) as box:
