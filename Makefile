@@ -37,7 +37,7 @@ eval-demo: $(VENV)/.installed
 	$(BIN)/mathlens words --out runs/words
 	$(BIN)/mathlens eval --backend tiny --model runs/words/ckpt.pt --benchmark runs/words/test.jsonl --prompt plain --max-tokens 40 -n 4 --temperature 0.7 --out runs/words/eval
 
-# Self-improvement on the word-problem world: 3 rounds of sample, verify, reward model, fine-tune, then GRPO (~1 h, 2 cores).
+# Self-improvement on the word-problem world: 3 rounds of sample, verify, reward model, fine-tune, then GRPO (~35 min, 2 cores).
 improve: $(VENV)/.installed
 	$(BIN)/mathlens improve --config configs/improve.yaml --out runs/improve
 

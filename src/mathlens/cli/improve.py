@@ -199,7 +199,7 @@ def grpo(
     steps: Annotated[int, typer.Option(help="Optimizer steps (each on a fresh batch of rollouts).")] = 100,
     problems_per_step: Annotated[int, typer.Option(help="Problems per step, each with --group-size responses.")] = 8,
     group_size: Annotated[int, typer.Option(help="Responses per problem (G).")] = 8,
-    lr: Annotated[float, typer.Option(help="Learning rate (tiny: 3e-4; a pretrained model wants ~1e-6).")] = 3e-4,
+    lr: Annotated[float, typer.Option(help="Learning rate (the tiny policy: 1e-4; a pretrained model wants ~1e-6).")] = 1e-4,
     beta: Annotated[float, typer.Option(help="KL penalty to the starting policy.")] = 0.04,
     clip: Annotated[float, typer.Option(help="ε of the clipped ratio.")] = 0.2,
     loss_type: Annotated[str, typer.Option(help="tiny: grpo or dapo; Hugging Face: TRL's names.")] = "grpo",

@@ -51,7 +51,7 @@ class GRPOConfig:
     temperature: float = 1.0
     max_tokens: int = 96
     max_tool_calls: int = 2
-    lr: float = 3e-4
+    lr: float = 1e-4
     clip: float = 0.2  # ε of the clipped ratio
     beta: float = 0.04  # KL penalty to the starting policy
     updates_per_batch: int = 2  # optimizer steps on one batch of rollouts (μ); the ratio leaves 1 after the first
