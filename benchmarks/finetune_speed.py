@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing as mp
 import random
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from memory import peak_rss_mb, rss_mb  # benchmarks/memory.py
+from measure import in_fresh_process, peak_rss_mb, rss_mb  # benchmarks/measure.py
 
 
 def hand_loop(model_dir: str, data: str, steps: int, batch_size: int, lr: float) -> dict:
@@ -134,16 +133,6 @@ def run_side(side: str, args: dict, queue) -> None:
         queue.put(mathlens_finetune(**args, checkpointing=side == "mathlens"))
 
 
-def in_fresh_process(side: str, args: dict) -> dict:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=run_side, args=(side, args, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=30)
@@ -170,7 +159,7 @@ def main() -> None:
     for i in range(args.repeats):
         order = list(results) if i % 2 == 0 else list(results)[::-1]
         for side in order:
-            r = in_fresh_process(side, side_args)
+            r = in_fresh_process(run_side, side, side_args)
             results[side].append(r)
             print(f"{side}: {r['tokens'] / r['seconds']:,.0f} tok/s, peak {r['peak_mb']:.0f} MB, final loss {r['loss']:.3f}", flush=True)
     med = {

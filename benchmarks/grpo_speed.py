@@ -21,14 +21,13 @@ Prints ``key=value`` pairs on its last line.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import statistics
 import string
 import tempfile
 import time
 from pathlib import Path
 
-from memory import peak_rss_mb, rss_mb  # benchmarks/memory.py
+from measure import in_fresh_process, peak_rss_mb, rss_mb  # benchmarks/measure.py
 
 
 def problems(n: int) -> list[dict]:
@@ -109,16 +108,6 @@ def _run(side: str, args: dict, queue) -> None:
             queue.put(ours(folder, args, side))
 
 
-def in_fresh_process(side: str, args: dict) -> dict:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_run, args=(side, args, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=5)
@@ -134,7 +123,7 @@ def main() -> None:
     runs: dict[str, list[dict]] = {"cot": [], "trl": [], "tir": []}
     for _ in range(a.repeats):
         for side in runs:
-            runs[side].append(in_fresh_process(side, args))
+            runs[side].append(in_fresh_process(_run, side, args))
     import torch
 
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
