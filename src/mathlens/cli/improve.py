@@ -222,8 +222,7 @@ def grpo(
     scorer = load_reward_model(rm) if rm is not None else None  # a wrong path fails before any training
     if is_tiny_checkpoint(policy):
         cfg = GRPOConfig(steps=steps, problems_per_step=problems_per_step, group_size=group_size, max_tokens=max_tokens,
-                         lr=lr, clip=clip, beta=beta, loss_type=loss_type, min_correct=min_correct,
-                         max_correct=max_correct, seed=seed)  # fmt: skip
+                         lr=lr, clip=clip, beta=beta, loss_type=loss_type, seed=seed)  # fmt: skip
         log = train_grpo(policy, problems, cfg, out, scorer, mode, progress=not quiet)["log"]
         first, last = log[0], log[-1]
         out_console.print(f"{out / 'ckpt.pt'}: {len(problems)} problems; verified share of rollouts "

@@ -56,8 +56,6 @@ class GRPOConfig:
     beta: float = 0.04  # KL penalty to the starting policy
     updates_per_batch: int = 2  # optimizer steps on one batch of rollouts (μ); the ratio leaves 1 after the first
     loss_type: str = "grpo"  # grpo: each response's token mean, then the mean; dapo: one mean over all tokens
-    min_correct: int = 2  # problems kept: between min and max right of the samples they were filtered on
-    max_correct: int = 5
     grad_clip: float = 1.0
     checkpoint_every: int = 10
     seed: int = 0

@@ -189,8 +189,7 @@ def _grpo(cfg: LoopConfig, folder: Path, progress: bool) -> None:
     run = GRPOConfig(steps=g.grpo_steps, problems_per_step=g.grpo_problems_per_step, group_size=g.group_size,
                      temperature=g.grpo_temperature, max_tokens=cfg.sampling.max_tokens,
                      max_tool_calls=cfg.sampling.max_tool_calls, lr=g.grpo_lr, clip=g.clip, beta=g.beta,
-                     updates_per_batch=g.grpo_updates, loss_type=g.loss_type, min_correct=g.min_correct,
-                     max_correct=g.max_correct, seed=cfg.seed + r)  # fmt: skip
+                     updates_per_batch=g.grpo_updates, loss_type=g.loss_type, seed=cfg.seed + r)  # fmt: skip
     train_grpo(folder / "model", problems, run, folder / "grpo", scorer, cfg.mode, cfg.device, progress)
 
 

@@ -65,16 +65,17 @@ class TinyScorer:
     def __init__(self, model: TinyRewardModel, tokenizer: CharTokenizer) -> None:
         self.model, self.tokenizer = model, tokenizer
 
-    def scores(self, texts: Sequence[str]) -> torch.Tensor:
+    def scores(self, questions: Sequence[str], completions: Sequence[str]) -> torch.Tensor:
         """Scores with a gradient path (training)."""
-        return self.model(*_batch(self.tokenizer, list(texts), self.model.backbone))
+        texts = [response_text(q, c) for q, c in zip(questions, completions)]
+        return self.model(*_batch(self.tokenizer, texts, self.model.backbone))
 
     @torch.inference_mode()
     def score(self, questions: Sequence[str], completions: Sequence[str], batch_size: int = 256) -> list[float]:
-        texts = [response_text(q, c) for q, c in zip(questions, completions)]
         was = self.model.training
         self.model.eval()
-        out = [s for i in range(0, len(texts), batch_size) for s in self.scores(texts[i : i + batch_size]).tolist()]
+        out = [s for i in range(0, len(questions), batch_size)
+               for s in self.scores(questions[i : i + batch_size], completions[i : i + batch_size]).tolist()]  # fmt: skip
         self.model.train(was)
         return out
 
@@ -84,21 +85,21 @@ def response_text(question: str, completion: str) -> str:
     return user_prompt(question) + completion
 
 
-def signal_groups(rows: Sequence[dict]) -> list[tuple[list[str], list[str], list[bool]]]:
-    """Per problem with both right and wrong samples: its question per sample, the completions, verdicts."""
+def signal_groups(rows: Sequence[dict]) -> list[tuple[str, list[str], list[bool]]]:
+    """Per problem with both right and wrong samples: its question, the completions, their verdicts."""
     groups = []
     for row in rows:
         samples = row.get("samples") or []
         verdicts = [bool(s.get("correct")) for s in samples]
         if any(verdicts) and not all(verdicts):
-            groups.append(([row["question"]] * len(samples), [s["completion"] for s in samples], verdicts))
+            groups.append((row["question"], [s["completion"] for s in samples], verdicts))
     return groups
 
 
 def fit_listwise(
     scores: Callable[[list[str], list[str]], torch.Tensor],
     parameters: Sequence[torch.nn.Parameter],
-    groups: Sequence[tuple[list[str], list[str], list[bool]]],
+    groups: Sequence[tuple[str, list[str], list[bool]]],
     cfg: RMConfig,
     progress: bool = True,
 ) -> list[float]:
@@ -112,7 +113,8 @@ def fit_listwise(
         task = bar.add_task("reward model", total=cfg.steps, info="")
         for _ in range(cfg.steps):
             chosen = rng.sample(list(groups), min(cfg.problems_per_step, len(groups)))
-            s = scores([q for g in chosen for q in g[0]], [c for g in chosen for c in g[1]])
+            questions = [question for question, completions, _ in chosen for _c in completions]
+            s = scores(questions, [c for _, completions, _ in chosen for c in completions])
             correct = torch.tensor([v for g in chosen for v in g[2]], device=s.device)
             loss = listwise_loss(s, correct, [len(g[2]) for g in chosen])
             optimizer.zero_grad(set_to_none=True)
@@ -140,8 +142,7 @@ def train_reward_model(
     backbone, tokenizer, _ = load_model(Path(policy) / "ckpt.pt" if Path(policy).is_dir() else policy)
     torch.manual_seed(cfg.seed)
     scorer = TinyScorer(TinyRewardModel(backbone).train(), tokenizer)
-    losses = fit_listwise(lambda q, c: scorer.scores([response_text(*p) for p in zip(q, c)]),
-                          scorer.model.parameters(), groups, cfg, progress)  # fmt: skip
+    losses = fit_listwise(scorer.scores, scorer.model.parameters(), groups, cfg, progress)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     state = {"model": scorer.model.state_dict(), "model_config": backbone.config.to_dict(),
