@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
 from ..grading import grade
 from ..models.hf import load_causal_lm, prompt_text
 from .reward import shaped_reward
 from .rm import RewardScorer
-
-CHECKPOINTS = "checkpoints"
 
 
 @dataclass(frozen=True)
@@ -92,19 +92,15 @@ def train_grpo_hf(
     resumes from the last checkpoint under ``out/checkpoints``."""
     if not problems:
         raise MathlensError("GRPO has no problems: none has a pass rate between the bounds (all right or all wrong)")
-    import torch
-
     try:
         import trl
         from datasets import Dataset
     except ImportError:
         raise MathlensError("GRPO on Hugging Face models needs TRL and datasets: pip install 'mathlens[finetune]'") from None
+    from ..train.hf import last_checkpoint, quiet_datasets, quiet_trainer, trainer_args
+
     if not progress:
-        from datasets.utils.logging import disable_progress_bar
-
-        disable_progress_bar()
-    from ..train.hf import _use_bf16
-
+        quiet_datasets()
     model, tokenizer = load_causal_lm(policy, device="cpu")  # the trainer places it
     if cfg.tools and not getattr(tokenizer, "chat_template", None):
         raise MathlensError(f"{policy}: tools need a chat template that renders tool calls; this tokenizer has none")
@@ -115,7 +111,6 @@ def train_grpo_hf(
     )
     out = Path(out)
     args = trl.GRPOConfig(
-        output_dir=str(out / CHECKPOINTS),
         max_steps=cfg.steps,
         per_device_train_batch_size=cfg.problems_per_step * cfg.group_size,
         num_generations=cfg.group_size,
@@ -126,18 +121,10 @@ def train_grpo_hf(
         loss_type=cfg.loss_type,
         epsilon=cfg.clip,
         num_iterations=cfg.num_iterations,
-        logging_steps=1,
-        save_steps=cfg.save_steps,
-        save_total_limit=2,
-        report_to="none",
-        seed=cfg.seed,
-        disable_tqdm=not progress,
-        dataloader_num_workers=0,
-        use_cpu=not torch.cuda.is_available(),
-        bf16=_use_bf16("auto"),
         max_tool_calling_iterations=cfg.max_tool_calls if cfg.tools else None,
+        **trainer_args(out, cfg.seed, cfg.save_steps, progress),
     )
-    with _sandbox(cfg.tools) as box:
+    with tool_sandbox() if cfg.tools else nullcontext() as box:
         trainer = trl.GRPOTrainer(
             model=model,
             reward_funcs=[shaped_reward_function(scorer)],
@@ -147,29 +134,13 @@ def train_grpo_hf(
             callbacks=callbacks,
             tools=[python_tool(box)] if cfg.tools else None,
         )
-        return _train(trainer, tokenizer, cfg, out, progress, len(problems))
-
-
-def _sandbox(wanted: bool):
-    from contextlib import nullcontext
-
-    from ..backends.tools import tool_sandbox
-
-    return tool_sandbox() if wanted else nullcontext()
-
-
-def _train(trainer, tokenizer, cfg: HFGRPOConfig, out: Path, progress: bool, problems: int) -> dict:
-    if not progress:
-        from transformers import PrinterCallback
-
-        trainer.remove_callback(PrinterCallback)
-    from ..train.hf import _last_checkpoint
-
-    last = _last_checkpoint(out / CHECKPOINTS)
-    trainer.train(resume_from_checkpoint=last)
+        if not progress:
+            quiet_trainer(trainer)
+        last = last_checkpoint(out)
+        trainer.train(resume_from_checkpoint=last)
     log = [e for e in trainer.state.log_history if "loss" in e or "reward" in e]
     if trainer.is_world_process_zero():
         trainer.model.save_pretrained(out)
         tokenizer.save_pretrained(out)
         (out / "grpo_log.json").write_text(json.dumps({"config": asdict(cfg), "log": log, "resumed_from": last}, indent=1))
-    return {"problems": problems, "log": log}
+    return {"problems": len(problems), "log": log}

@@ -89,8 +89,6 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
     """Train; the main process saves model and tokenizer to ``cfg.out`` with ``finetune_log.json``.
     ``callbacks``: extra ``transformers.TrainerCallback``s (meters, early stops)."""
     pairs = read_pairs(cfg.data)  # local inputs first: a typo fails in a second, not after a download
-    import torch
-
     try:
         import trl
         from datasets import Dataset
@@ -105,16 +103,13 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
         peft_config = peft.LoraConfig(
             r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules="all-linear", task_type="CAUSAL_LM"
         )
-    if not progress:  # datasets draws a bar per preprocessing pass
-        from datasets.utils.logging import disable_progress_bar
-
-        disable_progress_bar()
+    if not progress:
+        quiet_datasets()
     model, tokenizer = load_causal_lm(cfg.model, device="cpu")  # the trainer places it
     tokenizer.padding_side = "right"
     dataset = Dataset.from_list([{"prompt": prompt_text(tokenizer, u), "completion": c} for u, c in pairs])
     out = Path(cfg.out)
     args = trl.SFTConfig(
-        output_dir=str(out / CHECKPOINTS),
         max_steps=cfg.schedule(len(pairs)).steps,
         per_device_train_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.grad_accum,
@@ -123,19 +118,11 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
         lr_scheduler_type="cosine",
         weight_decay=0.0,
         max_grad_norm=1.0,
-        bf16=_use_bf16(cfg.bf16),
         gradient_checkpointing=cfg.gradient_checkpointing,
         completion_only_loss=True,
         max_length=cfg.max_length,
-        logging_steps=1,
-        save_steps=cfg.save_steps,
-        save_total_limit=2,
-        report_to="none",
-        seed=cfg.seed,
         data_seed=cfg.seed,
-        disable_tqdm=not progress,
-        dataloader_num_workers=0,
-        use_cpu=not torch.cuda.is_available(),  # several CPU processes (gloo) need it said
+        **trainer_args(out, cfg.seed, cfg.save_steps, progress, cfg.bf16),
     )
     trainer = trl.SFTTrainer(
         model=model,
@@ -145,11 +132,9 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
         peft_config=peft_config,
         callbacks=callbacks,
     )
-    if not progress:  # no bar and no printed log dict per step either
-        from transformers import PrinterCallback
-
-        trainer.remove_callback(PrinterCallback)
-    last = _last_checkpoint(out / CHECKPOINTS) if cfg.resume else None
+    if not progress:
+        quiet_trainer(trainer)
+    last = last_checkpoint(out) if cfg.resume else None
     trainer.train(resume_from_checkpoint=last)
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     trained = trainer.model.merge_and_unload() if cfg.lora else trainer.model  # one checkpoint that loads without peft
@@ -161,7 +146,34 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
     return FinetuneResult(losses, out, trained)
 
 
-def _last_checkpoint(folder: Path) -> str | None:
+def trainer_args(out: Path, seed: int, save_steps: int, progress: bool, bf16: str = "auto") -> dict:
+    """What every TRL run here sets alike (SFT and GRPO): resumable checkpoints under
+    ``out/checkpoints``, a log entry per step, no reporting, seeded, bars only when asked, bf16
+    where the GPU has it, and the CPU said where there is no GPU (several gloo processes need it)."""
+    import torch
+
+    return dict(output_dir=str(out / CHECKPOINTS), logging_steps=1, save_steps=save_steps, save_total_limit=2,
+                report_to="none", seed=seed, disable_tqdm=not progress, dataloader_num_workers=0,
+                use_cpu=not torch.cuda.is_available(), bf16=_use_bf16(bf16))  # fmt: skip
+
+
+def quiet_datasets() -> None:
+    """datasets draws a bar per preprocessing pass."""
+    from datasets.utils.logging import disable_progress_bar
+
+    disable_progress_bar()
+
+
+def quiet_trainer(trainer) -> None:
+    """No printed log dict per step either."""
+    from transformers import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+
+
+def last_checkpoint(out: Path) -> str | None:
+    """The newest resumable checkpoint under ``out/checkpoints``, if any."""
+    folder = out / CHECKPOINTS
     if not folder.is_dir():
         return None
     from transformers.trainer_utils import get_last_checkpoint
