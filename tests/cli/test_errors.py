@@ -53,7 +53,7 @@ CASES = {
     ),
     "grade-not-utf8": (["grade", "{d}/latin.jsonl"], "latin.jsonl:1: not UTF-8"),
     "sandbox-timeout": (["sandbox", "run", "--timeout", "-1", "{d}/ok.py"], "--timeout must be more than 0"),
-    "lso-positions": (["lso", "--positions", "bogus", "--out", "{d}/lso-run"], "positions must be 'learned' or 'rope'"),
+    "lso-positions": (["lso", "--positions", "bogus", "--out", "{d}/lso-run"], "positions must be one of learned, rope, none"),
     "lso-config-key": (["lso", "--config", "{d}/bad.yaml", "--out", "{d}/lso-run"], "did you mean 'n_layer'"),
     "sweep-radius": (
         ["sweep", "--range", "0-19", "--center", "10,10", "--radius", "1,60", "--out", "{d}/sweep-run"],

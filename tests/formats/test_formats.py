@@ -3,7 +3,7 @@ import re
 import pytest
 
 from mathlens.errors import MathlensError
-from mathlens.formats import FORMATS, make_format
+from mathlens.formats import FORMATS, IndexHints, make_format
 from mathlens.formats.rule import RuleFollowing, render_compact
 from mathlens.formats.rules import SHIPPED, load_rule
 from mathlens.formats.trace import trace_call
@@ -35,7 +35,9 @@ def test_every_target_reads_back_as_the_answer(name):
         for a, b in OPERANDS:
             if task_name == "multiplication" and name == "rule":
                 b %= 10  # the shipped rule multiplies by one digit
-            assert final_answer(fmt.target(task, a, b)) == task.answer(a, b), (name, task_name, a, b)
+            assert fmt.read(fmt.target(task, a, b)) == task.answer(a, b), (name, task_name, a, b)
+            hinted = IndexHints(fmt)
+            assert hinted.read(hinted.target(task, a, b)) == task.answer(a, b), (name, task_name, a, b)
 
 
 def test_formats_refuse_tasks_they_cannot_write():
@@ -124,3 +126,16 @@ def test_rule_prompts_state_the_rule(how):
     prompt = RuleFollowing(style="code", rule_text=how).prompt(make_task("addition"), 59, 13)
     assert prompt.endswith("59+13=") and "step by step" in prompt
     assert ("def sum_digit_by_digit" in prompt) == (how == "code")
+
+
+def test_reversed_numbers_and_index_hints_rewrite_every_number():
+    from mathlens.formats.numbers import hint_digits, strip_hints
+
+    task = make_task("addition")
+    rev = make_format("reversed")
+    assert (rev.prompt(task, 59, 13), rev.target(task, 59, 13), rev.read("27")) == ("95+31=", "27", "72")
+    assert hint_digits("59+13=72") == "β5α9+β1α3=β7α2" and strip_hints(hint_digits("9876")) == "9876"
+    hinted = IndexHints(make_format("rule", style="code"))
+    assert hinted.statement(task) == make_format("rule", style="code").statement(task)  # the rule's code unhinted
+    assert hinted.question(task, 59, 13).endswith("β5α9+β1α3=")
+    assert not IndexHints(make_format("tir")).supports(task)

@@ -50,11 +50,11 @@ def test_bad_rows_are_named(tmp_path):
 def test_lengthgen_evaluates_a_hugging_face_model(tiny_model, tmp_path):
     cfg = resolve(
         LengthGenConfig,
-        hf_model=str(tiny_model),
+        backend_model=str(tiny_model),
         formats="direct,tir",
         test_digits="1-2",
         n_test=3,
-        max_new_tokens=8,
+        max_tokens=8,
         out=str(tmp_path),
     )
     result = run_lengthgen(cfg, progress=False)

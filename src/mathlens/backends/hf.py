@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import MathlensError
 from ..models.hf import load_causal_lm
 from .base import Sampling, cut_at_stop
 from .scoring import Scorer
@@ -49,6 +50,13 @@ def generate_batched(
         batch = tokenizer(texts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(
             model.device
         )
+        limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
+        asked = batch["input_ids"].size(1) + sampling.max_tokens
+        if limit and asked > limit:  # past its positions a model fails deep inside with an index error
+            raise MathlensError(
+                f"the model's context is {limit} tokens; a prompt of {batch['input_ids'].size(1)} and "
+                f"{sampling.max_tokens} new tokens need {asked} (fewer shots or --max-tokens)"
+            )
         options: dict[str, Any] = {"max_new_tokens": sampling.max_tokens, "pad_token_id": tokenizer.pad_token_id}
         if sampling.temperature > 0:
             options |= {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}

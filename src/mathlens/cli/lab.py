@@ -49,9 +49,38 @@ ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="YAML file 
 Resume = Annotated[
     Optional[bool], typer.Option("--resume", help="Continue from the checkpoints in --out after a kill.")
 ]
+# Evaluating a called model instead of training one (lab.configs.ProbeConfig).
+Backend = Annotated[Optional[str], typer.Option(help="With --model: tiny, hf, vllm or openai.")]
+BackendModel = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model",
+        help="Evaluate this model instead of training: a tiny ckpt.pt, an HF folder or id, or the served model's name.",
+    ),
+]
+BaseUrl = Annotated[Optional[str], typer.Option(help="openai backend: the server's /v1 address.")]
+Api = Annotated[Optional[str], typer.Option(help="openai backend: completions or chat.")]
+Shots = Annotated[Optional[int], typer.Option(help="With --model: solved training examples before each question.")]
+RuleText = Annotated[
+    Optional[str],
+    typer.Option(help="With --model, rule format: the rule in the prompt as code, natural, pseudo or none."),
+]
+Samples = Annotated[
+    Optional[int], typer.Option(help="With --model: answers per question (1 greedy; more: pass@k and pass@1).")
+]
+Temperature = Annotated[Optional[float], typer.Option(help="With --model and --samples > 1: sampling temperature.")]
+MaxTokens = Annotated[
+    Optional[int], typer.Option(help="With --model: new tokens per answer.", show_default="longest target + 2")
+]
+TrainCells = Annotated[
+    Optional[int], typer.Option(help="With --model: evaluate at most this many training cells (seeded sample).")
+]
 
 
-@app.command(epilog="Example: mathlens lso --task addition --range 0-99 --center 50,50 --radius 10 --out runs/add-r10")
+@app.command(
+    epilog="Example: mathlens lso --task addition --range 0-99 --center 50,50 --radius 10 --out runs/add-r10\n\n"
+    "Any model: mathlens lso --backend openai --model M --base-url http://127.0.0.1:8000/v1 --format rule --shots 8 --out runs/lso-M"
+)
 @user_errors
 @config_defaults(LSOConfig())
 def lso(
@@ -76,6 +105,16 @@ def lso(
     weight_decay: WeightDecay = None,
     seed: Seed = None,
     device: Device = None,
+    backend: Backend = None,
+    backend_model: BackendModel = None,
+    base_url: BaseUrl = None,
+    api: Api = None,
+    shots: Shots = None,
+    rule_text: RuleText = None,
+    samples: Samples = None,
+    temperature: Temperature = None,
+    max_tokens: MaxTokens = None,
+    train_cells: TrainCells = None,
     out: Out = None,
     config: ConfigFile = None,
     resume: Resume = None,
@@ -84,7 +123,9 @@ def lso(
     """Hold out squares of the operand grid, train a tiny transformer, draw accuracy per cell.
 
     Writes heatmap.png, metrics.json, examples.jsonl, predictions.jsonl and ckpt.pt to --out;
-    with --control also a random-split model in --out/control.
+    with --control also a random-split model in --out/control. With --model, nothing is
+    trained: that model answers every cell (after --shots demonstrations from the training
+    cells) through --backend, and the same heatmap and metrics are drawn.
     """
     flags = dict(locals())  # first, before the imports below add names
     from ..config import resolve
@@ -170,13 +211,20 @@ def lengthgen(
     weight_decay: WeightDecay = None,
     seed: Seed = None,
     device: Device = None,
-    hf_model: Annotated[
-        Optional[str],
-        typer.Option("--model", help="Evaluate this fine-tuned HF model (path or hub id) instead of training."),
-    ] = None,
+    backend: Backend = None,
+    backend_model: BackendModel = None,
+    base_url: BaseUrl = None,
+    api: Api = None,
+    shots: Shots = None,
+    rule_text: RuleText = None,
+    samples: Samples = None,
+    temperature: Temperature = None,
+    max_tokens: MaxTokens = None,
     rule_style: Annotated[
         Optional[str],
-        typer.Option(help="compact (tiny models) or code (HF models).", show_default="compact; code with --model"),
+        typer.Option(
+            help="compact (tiny models) or code (pretrained ones).", show_default="compact; code with --model"
+        ),
     ] = None,
     out: Out = None,
     config: ConfigFile = None,
@@ -185,7 +233,8 @@ def lengthgen(
 ) -> None:
     """Train one tiny model per format on short operands, test on longer ones; draws lengthgen.png.
 
-    With --model, evaluates a fine-tuned Hugging Face model on the same test problems instead.
+    With --model, evaluates that model (--backend tiny, hf, vllm or openai; --shots demonstrations of
+    training lengths) on the same test problems instead.
     """
     flags = dict(locals())
     from ..config import resolve
@@ -244,6 +293,8 @@ def print_lso(m: dict, out: Path) -> None:
     table.add_row("train_acc", pct(m["train_acc"]))
     table.add_row("test_acc (held out)", pct(m["test_acc"]))
     table.add_row("random_acc (control)", pct(m["random_acc"]))
+    if "test_pass1" in m:
+        table.add_row("train / held-out pass@1", f"{pct(m['train_pass1'])} / {pct(m['test_pass1'])}")
     table.add_row("cells train / test", f"{m['n_train']} / {m['n_test']}")
     table.add_row("seconds", f"{m['seconds']}")
     out_console.print(table)

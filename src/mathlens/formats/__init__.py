@@ -7,12 +7,14 @@ from difflib import get_close_matches
 
 from ..errors import MathlensError
 from .base import Direct, Format
+from .numbers import IndexHints, Reversed
 from .rule import RuleFollowing
 from .scratchpad import Scratchpad
 from .tir import ToolIntegrated
 
 FORMATS: dict[str, type[Format]] = {
     "direct": Direct,
+    "reversed": Reversed,
     "scratchpad": Scratchpad,
     "rule": RuleFollowing,
     "tir": ToolIntegrated,
@@ -35,6 +37,8 @@ __all__ = [
     "FORMATS",
     "Direct",
     "Format",
+    "IndexHints",
+    "Reversed",
     "RuleFollowing",
     "Scratchpad",
     "ToolIntegrated",

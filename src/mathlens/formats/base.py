@@ -25,11 +25,25 @@ class Format(ABC):
         if not self.supports(task):
             raise MathlensError(f"format {self.name!r} has no rendering for task {task.name!r}: it needs {self.needs}")
 
-    def prompt(self, task: Task, a: int, b: int) -> str:
+    def statement(self, task: Task) -> str:
+        """What the prompt says before any question (the rule, for rule-following); once per
+        prompt, also when demonstrations follow it."""
+        return ""
+
+    def question(self, task: Task, a: int, b: int) -> str:
         return task.prompt(a, b)
+
+    def prompt(self, task: Task, a: int, b: int) -> str:
+        return self.statement(task) + self.question(task, a, b)
 
     @abstractmethod
     def target(self, task: Task, a: int, b: int) -> str: ...
+
+    def read(self, completion: str) -> str | None:
+        """The answer a completion gives, as the task writes it (formats that rewrite numbers undo that here)."""
+        from ..grading import final_answer
+
+        return final_answer(completion)
 
 
 @dataclass(frozen=True)

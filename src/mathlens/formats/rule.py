@@ -86,18 +86,17 @@ class RuleFollowing(Format):
         self.check(task)
         return load_rule(self.rule or task.rule)
 
-    def prompt(self, task: Task, a: int, b: int) -> str:
-        question = task.prompt(a, b)
+    def statement(self, task: Task) -> str:
         how = self.rule_text or ("none" if self.style == "compact" else "code")
         if how == "none":
-            return question
+            return ""
         rule = self.load(task)
         if how == "code":
-            return f"Follow the code step by step to answer the question:\n```python\n{rule.code}\n```\n{question}"
+            return f"Follow the code step by step to answer the question:\n```python\n{rule.code}\n```\n"
         text = rule.natural if how == "natural" else rule.pseudo
         if text is None:
             raise MathlensError(f"rule {rule.name!r} has no {how} text ({how.upper()} in its file)")
-        return f"Follow the rule step by step to answer the question:\n{text}\n{question}"
+        return f"Follow the rule step by step to answer the question:\n{text}\n"
 
     def target(self, task: Task, a: int, b: int) -> str:
         rule = self.load(task)

@@ -19,6 +19,36 @@ LSO_TRAIN = TrainConfig(steps=2500, batch_size=128, lr=3e-3, warmup_steps=100, w
 
 
 @dataclass(frozen=True)
+class ProbeConfig:
+    """Evaluate a model the harness can call instead of training one (``--backend``, ``--model``).
+
+    Each cell's prompt is rendered in the run's format (the rule in it as code, words or
+    pseudo-code), after ``shots`` demonstrations drawn from the training cells; ``samples``
+    answers per cell, greedy for one, at ``temperature`` for more (a cell is right when any
+    is: pass@k; pass@1 is reported too).
+    """
+
+    backend: str = "hf"  # tiny, hf, vllm or openai
+    backend_model: str | None = None  # a tiny ckpt.pt, an HF folder or id, or the served model's name
+    base_url: str = "http://127.0.0.1:8000/v1"  # openai
+    api: str = "completions"  # openai: completions or chat
+    shots: int = 0
+    rule_text: str | None = None  # rule format: code, natural, pseudo or none; None: code (compact for tiny)
+    samples: int = 1
+    temperature: float = 0.7  # when samples > 1
+    max_tokens: int | None = None  # None: the longest target's characters plus 2 (a token holds at least one)
+    train_cells: int | None = None  # at most this many training cells evaluated (seeded); None: all
+
+    def __post_init__(self) -> None:
+        if self.shots < 0 or self.samples < 1:
+            raise MathlensError(f"shots={self.shots}, samples={self.samples}: shots ≥ 0, samples ≥ 1")
+
+    @property
+    def active(self) -> bool:
+        return self.backend_model is not None
+
+
+@dataclass(frozen=True)
 class LSOConfig:
     """Every knob of an LSO run; each is also a CLI flag and a key of ``--config`` YAML."""
 
@@ -33,6 +63,7 @@ class LSOConfig:
     control: bool = True  # also train on a random split with as many test cells
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=lambda: LSO_TRAIN)  # its seed also seeds init and the control split
+    probe: ProbeConfig = field(default_factory=ProbeConfig)  # with a model: evaluate it, train nothing
     device: str = "auto"  # auto, cpu or cuda: where the tiny model trains and decodes
     out: str = "runs/lso"
     resume: bool = False
@@ -61,9 +92,8 @@ class LengthGenConfig:
     device: str = "auto"  # auto, cpu or cuda: where the tiny models train and decode
     out: str = "runs/lengthgen"
     resume: bool = False
-    hf_model: str | None = None  # a fine-tuned HF model to evaluate instead of training tiny ones
-    rule_style: str | None = None  # compact (tiny models) or code (HF models, as `export` writes)
-    max_new_tokens: int = 4096  # HF models: the longest completion generated
+    probe: ProbeConfig = field(default_factory=ProbeConfig)  # with a model: evaluate it, train nothing
+    rule_style: str | None = None  # compact (tiny models) or code (pretrained ones, as `export` writes)
 
     def __post_init__(self) -> None:
         for what in ("train_digits", "test_digits"):

@@ -9,17 +9,16 @@ from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
 
-from ..backends import make_backend
 from ..backends.tiny import TinyBackend
 from ..formats import Format, make_format
 from ..models import build_model, resolve_device
-from ..models.hf import prompt_text
 from ..records import Example, write_jsonl
 from ..tasks import Task, make_task
 from ..train import train
 from .configs import LengthGenConfig
 from .plots import lengthgen_plot
 from .predict import complete
+from .probe import open_backend, probe_examples, probe_format
 from .splits import length_split
 
 
@@ -51,9 +50,11 @@ def length_examples(task: Task, fmt: Format, cfg: LengthGenConfig) -> list[Examp
 
 
 def format_for(name: str, cfg: LengthGenConfig) -> Format:
+    if cfg.probe.active:
+        return probe_format(name, cfg.probe, cfg.rule_style)
     if name != "rule":
         return make_format(name)
-    return make_format(name, style=cfg.rule_style or ("code" if cfg.hf_model else "compact"))
+    return make_format(name, style=cfg.rule_style or "compact")
 
 
 def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool) -> dict[int, float]:
@@ -63,10 +64,10 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool) -> d
     out = Path(cfg.out) / name
     examples = length_examples(task, fmt, cfg)
     test_rows = [e for e in examples if e.split == "test"]
-    if cfg.hf_model:
-        backend = make_backend("hf", cfg.hf_model)
-        prompts = [prompt_text(backend.tokenizer, e.prompt) for e in test_rows]
-        done = complete(backend, prompts, fmt, cfg.max_new_tokens)
+    if cfg.probe.active:
+        pool = [tuple(e.operands) for e in examples if e.split == "train"]
+        backend = open_backend(cfg.probe, cfg.device)
+        done = probe_examples(backend, task, fmt, test_rows, pool, cfg.probe, cfg.train.seed)
     else:
         train_rows = [e for e in examples if e.split == "train"]
         texts = [e.prompt + e.target for e in examples]  # test lengths included
@@ -95,7 +96,7 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool) -> d
             "prompt": e.prompt,
             "answer": e.answer,
             **c,
-            "correct": c["pred"] == e.answer,
+            "correct": c["pred"] == e.answer if c.get("correct") is None else c["correct"],
         }
         for e, c in zip(test_rows, done)
     ]

@@ -7,6 +7,7 @@ sizes (and centres) for ``mathlens sweep``. Every artefact lands in the output f
 from __future__ import annotations
 
 import json
+import random
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from ..backends.tiny import TinyBackend
 from ..errors import MathlensError
 from ..formats import make_format
 from ..models import build_model, resolve_device
+from ..progress import progress_bar
 from ..records import Example, write_jsonl
 from ..tasks import Task, make_task
 from ..train import train
@@ -24,6 +26,7 @@ from .metrics import accuracy, lso_metrics
 from .paper_data import load_paper_split
 from .plots import heatmap, sweep_plot
 from .predict import complete
+from .probe import open_backend, probe_examples, probe_format
 from .splits import Split, Square, leave_square_out, random_split
 
 
@@ -60,6 +63,13 @@ def predict(backend: TinyBackend, examples: list[Example], fmt_name: str) -> lis
     """One row per example: the completion, the answer it gives, and whether that is right."""
     max_new = max(len(e.target) for e in examples) + 2
     done = complete(backend, [e.prompt for e in examples], make_format(fmt_name), max_new)
+    for c in done:
+        c["correct"] = None
+    return cell_rows(examples, done)
+
+
+def cell_rows(examples: list[Example], done: list[dict]) -> list[dict]:
+    """Prediction rows as predictions.jsonl stores them; ``correct`` computed where not given."""
     return [
         {
             "id": e.id,
@@ -68,12 +78,34 @@ def predict(backend: TinyBackend, examples: list[Example], fmt_name: str) -> lis
             "target": e.target,
             "answer": e.answer,
             **c,
-            "correct": c["pred"] == e.answer,
+            "correct": c["pred"] == e.answer if c.get("correct") is None else c["correct"],
             "split": e.split,
             "depth": e.meta.get("depth"),
         }
         for e, c in zip(examples, done)
     ]
+
+
+def run_probe(cfg: LSOConfig, out: Path, progress: bool) -> tuple[Task, Split, list[dict]]:
+    """The grid answered by a called model: every held-out cell and (up to ``train_cells``)
+    the training cells, demonstrations drawn from the training cells."""
+    probe = cfg.probe
+    task = build_task(cfg) if not cfg.data else load_paper_split(cfg.data).task
+    fmt = probe_format(cfg.format, probe)
+    fmt.check(task)
+    split = load_paper_split(cfg.data).split if cfg.data else leave_square_out(task, build_squares(cfg))
+    examples = make_examples(task, split, fmt)
+    train_cells = [e for e in examples if e.split == "train"]
+    if probe.train_cells is not None and probe.train_cells < len(train_cells):
+        train_cells = random.Random(cfg.train.seed).sample(train_cells, probe.train_cells)
+    asked = sorted(train_cells + [e for e in examples if e.split == "test"], key=lambda e: e.id)
+    write_jsonl(out / "examples.jsonl", (e.to_dict() for e in asked))
+    pool = [tuple(e.operands) for e in examples if e.split == "train"]
+    backend = open_backend(probe, cfg.device)
+    with progress_bar(progress) as bar:
+        bar.add_task(f"{probe.backend} {probe.backend_model}: {len(asked)} cells", total=None, info="")
+        done = probe_examples(backend, task, fmt, asked, pool, probe, cfg.train.seed)
+    return task, split, cell_rows(asked, done)
 
 
 def fit_and_predict(
@@ -93,15 +125,18 @@ def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
     t0 = time.perf_counter()
     resolve_device(cfg.device)  # a device that is not there fails before any work
     out = Path(cfg.out)
-    task, split, examples = build_split(cfg)
     out.mkdir(parents=True, exist_ok=True)
-    write_jsonl(out / "examples.jsonl", (e.to_dict() for e in examples))
-    extra = {"task": task.params(), "split": split.kind, "squares": [asdict(s) for s in split.squares]}
-    rows = fit_and_predict(examples, cfg, out, extra, progress, "lso")
+    if cfg.probe.active:
+        task, split, rows = run_probe(cfg, out, progress)
+    else:
+        task, split, examples = build_split(cfg)
+        write_jsonl(out / "examples.jsonl", (e.to_dict() for e in examples))
+        extra = {"task": task.params(), "split": split.kind, "squares": [asdict(s) for s in split.squares]}
+        rows = fit_and_predict(examples, cfg, out, extra, progress, "lso")
     write_jsonl(out / "predictions.jsonl", rows)
     metrics = lso_metrics(rows)
     metrics["random_acc"] = None
-    if cfg.control:
+    if cfg.control and not cfg.probe.active:
         control = random_split(task, len(split.test), seed=cfg.train.seed)
         control_examples = make_examples(task, control, make_format(cfg.format))
         control_rows = fit_and_predict(
@@ -109,7 +144,9 @@ def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
         )
         write_jsonl(out / "control" / "predictions.jsonl", control_rows)
         metrics["random_acc"] = accuracy(r for r in control_rows if r["split"] == "test")
-    title = f"{task.name}, {cfg.format}: train {metrics['train_acc']:.1%}, held out {metrics['test_acc']:.1%}"
+    who = f"{cfg.probe.backend_model}, {cfg.probe.shots}-shot " if cfg.probe.active else ""
+    k = f" (pass@{cfg.probe.samples})" if cfg.probe.active and cfg.probe.samples > 1 else ""
+    title = f"{who}{task.name}, {cfg.format}{k}: train {_pct(metrics['train_acc'])}, held out {_pct(metrics['test_acc'])}"
     heatmap(rows, task, split.squares, out / "heatmap.png", title)
     metrics.update(
         task=task.params(),
@@ -120,6 +157,10 @@ def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
     )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
 
 
 def run_sweep(cfg: LSOConfig, progress: bool = True) -> list[dict]:

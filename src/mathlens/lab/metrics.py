@@ -32,10 +32,19 @@ def accuracy_by_depth(rows: Sequence[dict], outside: int = OUTSIDE_DEPTHS) -> di
 def lso_metrics(rows: Sequence[dict]) -> dict:
     train = [r for r in rows if r["split"] == "train"]
     test = [r for r in rows if r["split"] == "test"]
-    return {
+    out = {
         "train_acc": accuracy(train),
         "test_acc": accuracy(test),
         "n_train": len(train),
         "n_test": len(test),
         "acc_by_depth": {str(k): v for k, v in accuracy_by_depth(rows).items()},
     }
+    if any("pass1" in r for r in rows):  # several samples per cell: correct is pass@k
+        out["train_pass1"] = mean_of(r["pass1"] for r in train)
+        out["test_pass1"] = mean_of(r["pass1"] for r in test)
+    return out
+
+
+def mean_of(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return sum(values) / len(values) if values else None

@@ -8,6 +8,8 @@ import torch
 
 from ..errors import MathlensError
 from .gpt import GPT, GPTConfig
+
+DIGITS = "0123456789"
 from .shape import ModelConfig
 from .tokenizer import CharTokenizer
 
@@ -23,14 +25,19 @@ def build_model(
     """
     tokenizer = CharTokenizer.from_texts(texts)
     longest = max(len(t) for t in texts) + margin
+    block = -(-longest // block_multiple) * block_multiple
     try:
         config = GPTConfig(
             vocab_size=tokenizer.vocab_size,
-            block_size=-(-longest // block_multiple) * block_multiple,
+            block_size=block,
             n_layer=shape.n_layer,
             n_head=shape.n_head,
             n_embd=shape.n_embd,
             positions=shape.positions,
+            random_positions=block if shape.random_positions else 0,
+            abacus=shape.abacus,
+            abacus_offset=shape.abacus_offset,
+            digit_ids=tuple(tokenizer.encode(c)[0] for c in sorted(set(tokenizer.chars) & set(DIGITS))),
         )
     except ValueError as err:
         raise MathlensError(str(err)) from None

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .shape import POSITIONS
+
 
 @dataclass(frozen=True)
 class GPTConfig:
@@ -21,14 +23,34 @@ class GPTConfig:
     n_layer: int = 2
     n_head: int = 4
     n_embd: int = 128
-    positions: str = "learned"  # "learned" or "rope"
+    positions: str = "learned"  # "learned", "rope" or "none" (causal attention alone orders tokens)
     rope_base: float = 10000.0
+    # Random position offsets (after Ruoss et al. 2023): in training, each row's positions
+    # start at a random k, so that positions 0..random_positions-1 are all trained though
+    # training sequences are short; 0 is off. Decoding starts at 0 as usual.
+    random_positions: int = 0
+    # Abacus (McLeish et al. 2024): each digit also gets an embedding of its place in its run
+    # of digits (1, 2, …; 0 for other tokens), shifted in training by a random 0..abacus_offset
+    # per row so that places longer numbers need are trained. ``digit_ids``: the digit tokens.
+    abacus: bool = False
+    abacus_offset: int = 0
+    digit_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd={self.n_embd} is not divisible by n_head={self.n_head}")
-        if self.positions not in ("learned", "rope"):
-            raise ValueError(f"positions must be 'learned' or 'rope', not {self.positions!r}")
+        if self.positions not in POSITIONS:
+            raise ValueError(f"positions must be one of {', '.join(POSITIONS)}, not {self.positions!r}")
+        if self.random_positions and self.random_positions < self.block_size:
+            raise ValueError(f"random_positions={self.random_positions} must cover block_size={self.block_size}")
+        if self.abacus and not self.digit_ids:
+            raise ValueError("abacus needs the digit tokens (digit_ids)")
+        object.__setattr__(self, "digit_ids", tuple(self.digit_ids))
+
+    @property
+    def position_range(self) -> int:
+        """How many positions the tables cover: the block, or the randomized range."""
+        return max(self.block_size, self.random_positions)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,6 +70,7 @@ class KVCache:
         self.k = torch.empty(shape, device=device, dtype=dtype)
         self.v = torch.empty(shape, device=device, dtype=dtype)
         self.length = 0
+        self.run = torch.zeros(batch, dtype=torch.long, device=device)  # digits ending the cached text (abacus)
 
     def select_rows(self, rows: torch.Tensor) -> None:
         """Re-index the batch: row i becomes old row ``rows[i]`` (shared prefixes fan out)."""
@@ -58,6 +81,7 @@ class KVCache:
             return out
 
         self.k, self.v = pick(self.k), pick(self.v)
+        self.run = self.run[rows]
 
     def store(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Write this step's keys/values for ``layer``; return everything cached so far."""
@@ -70,8 +94,20 @@ class KVCache:
 def rope_tables(config: GPTConfig, device) -> tuple[torch.Tensor, torch.Tensor]:
     head_dim = config.n_embd // config.n_head
     inv_freq = 1.0 / (config.rope_base ** (torch.arange(0, head_dim, 2, device=device).float() / head_dim))
-    angles = torch.outer(torch.arange(config.block_size, device=device).float(), inv_freq)  # (T, hd/2)
+    angles = torch.outer(torch.arange(config.position_range, device=device).float(), inv_freq)  # (T, hd/2)
     return angles.cos(), angles.sin()
+
+
+def digit_runs(is_digit: torch.Tensor, before: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T) bools → each digit's place in its run of digits (1, 2, …), 0 elsewhere.
+
+    ``before`` (B,): digits that end the text already seen (a cache), which a run continues.
+    """
+    T = is_digit.size(1)
+    steps = torch.arange(T, device=is_digit.device).expand_as(is_digit)
+    start = torch.full_like(steps[:, :1], -1) if before is None else (-1 - before)[:, None]
+    last_break = torch.where(is_digit, start, steps).cummax(dim=1).values
+    return torch.where(is_digit, steps - last_break, 0)
 
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -160,7 +196,7 @@ class GPT(nn.Module):
         super().__init__()
         self.config = config
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)
-        self.wpe = nn.Embedding(config.block_size, config.n_embd) if config.positions == "learned" else None
+        self.wpe = nn.Embedding(config.position_range, config.n_embd) if config.positions == "learned" else None
         self.blocks = nn.ModuleList(Block(config, i) for i in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
@@ -169,6 +205,12 @@ class GPT(nn.Module):
             cos, sin = rope_tables(config, device="cpu")
             self.register_buffer("rope_cos", cos, persistent=False)
             self.register_buffer("rope_sin", sin, persistent=False)
+        self.wae = None
+        if config.abacus:  # made last, so that turning it on leaves every other initial weight as it was
+            self.wae = nn.Embedding(config.block_size + config.abacus_offset + 1, config.n_embd)
+            is_digit = torch.zeros(config.vocab_size, dtype=torch.bool)
+            is_digit[list(config.digit_ids)] = True
+            self.register_buffer("is_digit", is_digit, persistent=False)
         self.apply(self._init_weights)
         # Scaled init of the residual projections (GPT-2): keeps the residual stream's
         # variance from growing with depth.
@@ -191,6 +233,7 @@ class GPT(nn.Module):
         cache: KVCache | None = None,
         last_only: bool = False,
         pad: torch.Tensor | None = None,
+        noise: dict | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits for every position, and the mean cross-entropy where targets != -100.
 
@@ -211,6 +254,7 @@ class GPT(nn.Module):
         cache: KVCache | None = None,
         last_only: bool = False,
         pad: torch.Tensor | None = None,
+        noise: dict | None = None,
     ) -> torch.Tensor:
         """The final (normed) hidden states, (B, T, C): what the LM head reads, and a reward head too."""
         T = idx.size(1)
@@ -225,12 +269,23 @@ class GPT(nn.Module):
         longest = start + T if pad is None else start + T - int(pad.min())  # no device sync unpadded
         if longest > self.config.block_size:
             raise ValueError(f"sequence of {longest} tokens exceeds block_size={self.config.block_size}")
+        if noise and "positions" in noise:
+            positions = noise["positions"]
         x = self.wte(idx)  # (B, T, C)
+        if self.wae is not None:
+            runs = digit_runs(self.is_digit[idx], cache.run if cache is not None and start else None)
+            if cache is not None:
+                cache.run = runs[:, -1]
+            if noise and "abacus_shift" in noise:
+                runs = torch.where(runs > 0, runs + noise["abacus_shift"][:, None], 0)
+            x = x + self.wae(runs.clamp(max=self.wae.num_embeddings - 1))
         rope = None
         if self.wpe is not None:
             x = x + self.wpe(positions)
-        elif pad is None:
-            rope = (self.rope_cos[start : start + T], self.rope_sin[start : start + T])
+        elif self.config.positions == "none":
+            pass
+        elif positions.dim() == 1:
+            rope = (self.rope_cos[positions], self.rope_sin[positions])
         else:
             rope = (self.rope_cos[positions][:, None], self.rope_sin[positions][:, None])
         for i, block in enumerate(self.blocks):
@@ -238,3 +293,15 @@ class GPT(nn.Module):
         if cache is not None:
             cache.length += T
         return self.ln_f(x)
+
+    def position_noise(self, batch: int, length: int, generator: torch.Generator) -> dict:
+        """Training's random positions for a (batch, length) batch, drawn from ``generator``
+        (the trainer's, so a resumed run draws the same); empty when the scheme has none."""
+        noise, device = {}, self.wte.weight.device
+        if self.config.random_positions:
+            start = torch.randint(0, self.config.random_positions - length + 1, (batch, 1), generator=generator)
+            noise["positions"] = (start + torch.arange(length)).to(device)
+        if self.config.abacus and self.config.abacus_offset:
+            shift = torch.randint(0, self.config.abacus_offset + 1, (batch,), generator=generator)
+            noise["abacus_shift"] = shift.to(device)
+        return noise

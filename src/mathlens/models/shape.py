@@ -4,20 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+POSITIONS = ("learned", "rope", "none")
+
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The tiny GPT's shape, as experiment configs set it (nested under ``model:`` in YAML)."""
+    """The tiny GPT's shape, as experiment configs set it (nested under ``model:`` in YAML).
+
+    The position schemes for length generalization: ``positions: none`` (no position signal
+    but causal order), ``random_positions`` (in training, each row starts at a random
+    position, so that every position of the block is trained; after Ruoss et al. 2023) and ``abacus`` (each digit's place in its number as an extra
+    embedding, trained with a random 0..abacus_offset shift, McLeish et al. 2024).
+    """
 
     n_layer: int = 2
     n_head: int = 4
     n_embd: int = 128
-    positions: str = "learned"  # learned or rope
+    positions: str = "learned"  # learned, rope or none
+    random_positions: bool = False
+    abacus: bool = False
+    abacus_offset: int = 0
 
     def __post_init__(self) -> None:  # checked when the config is read, not after data is written
         from ..errors import MathlensError
 
-        if self.positions not in ("learned", "rope"):
-            raise MathlensError(f"positions must be 'learned' or 'rope', not {self.positions!r}")
+        if self.positions not in POSITIONS:
+            raise MathlensError(f"positions must be one of {', '.join(POSITIONS)}, not {self.positions!r}")
         if min(self.n_layer, self.n_head, self.n_embd) < 1 or self.n_embd % self.n_head:
             raise MathlensError(f"n_embd={self.n_embd} must be a positive multiple of n_head={self.n_head}")
+        if self.abacus_offset < 0 or (self.abacus_offset and not self.abacus):
+            raise MathlensError(f"abacus_offset={self.abacus_offset}: a shift of 0 or more, with abacus on")
+        if self.random_positions and self.positions != "learned":
+            raise MathlensError("random_positions shifts learned positions (rope is shift-free): use positions: learned")

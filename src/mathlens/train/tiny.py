@@ -48,9 +48,10 @@ def encode_examples(tokenizer: CharTokenizer, examples: Sequence[Example]) -> tu
 
 
 def exact_match(model: GPT, tokenizer: CharTokenizer, examples: Sequence[Example], max_new_tokens: int) -> float:
-    """Share of examples whose greedy completion ends in the right answer (no tools run)."""
+    """Share of examples whose greedy completion ends as the target does (no tools run);
+    the target's last line, not ``answer``, so that formats which rewrite numbers count too."""
     preds = decode(model, tokenizer, [e.prompt for e in examples], max_new_tokens)
-    return sum(final_answer(p) == e.answer for p, e in zip(preds, examples)) / max(1, len(examples))
+    return sum(final_answer(p) == final_answer(e.target) for p, e in zip(preds, examples)) / max(1, len(examples))
 
 
 def train(
@@ -111,7 +112,7 @@ def train(
                     group["lr"] = config.lr_at(step)
                 idx = torch.randint(len(inputs), (config.batch_size,), generator=sampler)
                 x, y = inputs[idx].to(device), targets[idx].to(device)
-                _, loss = model(x, y)
+                _, loss = model(x, y, noise=model.position_noise(*x.shape, sampler))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)

@@ -1,0 +1,89 @@
+"""Formats that rewrite the numbers of another format, for length generalization.
+
+- ``Reversed``: every number written least significant digit first (``59+13=`` → ``95+31=``,
+  answer ``27``), as Lee et al. 2023 and McLeish et al. 2024 train addition: the answer then
+  comes out in the order the carries run, and a digit's place is its index from the start.
+- ``IndexHints`` (Zhou et al. 2023): a marker before each digit naming its place from the
+  units (``α`` units, ``β`` tens, …), in the prompt and in the target, so that attention can
+  match digits of the same place by content instead of by position.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..tasks import Task
+from .base import Direct, Format
+
+NUMBER = re.compile(r"\d+")
+# Greek letters: no prompt, trace or program of the lab uses them, so hints never collide.
+HINTS = "αβγδεζηθικλμνξοπρστυφχψω"
+_HINTED = re.compile(f"[{HINTS}]")
+
+
+def reverse_numbers(text: str) -> str:
+    return NUMBER.sub(lambda m: m.group()[::-1], text)
+
+
+def hint_digits(text: str) -> str:
+    """``59+13`` → ``β5α9+β1α3``; places past the alphabet wrap around."""
+
+    def hinted(m: re.Match) -> str:
+        run = m.group()
+        return "".join(HINTS[(len(run) - 1 - i) % len(HINTS)] + d for i, d in enumerate(run))
+
+    return NUMBER.sub(hinted, text)
+
+
+def strip_hints(text: str) -> str:
+    return _HINTED.sub("", text)
+
+
+@dataclass(frozen=True)
+class Reversed(Format):
+    """The direct answer with every number reversed; ``read`` turns the answer back."""
+
+    name = "reversed"
+
+    def question(self, task: Task, a: int, b: int) -> str:
+        return reverse_numbers(task.prompt(a, b))
+
+    def target(self, task: Task, a: int, b: int) -> str:
+        return reverse_numbers(Direct().target(task, a, b))
+
+    def read(self, completion: str) -> str | None:
+        answer = super().read(completion)
+        return None if answer is None else reverse_numbers(answer)
+
+
+@dataclass(frozen=True)
+class IndexHints(Format):
+    """Another format with a place marker before every digit of prompt and target.
+
+    Not for TIR: the interpreter would run the markers (and print unhinted output)."""
+
+    inner: Format = Direct()
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.inner.name
+
+    @property
+    def needs(self) -> str:  # type: ignore[override]
+        return f"{self.inner.needs or 'nothing'}, and no interpreter (index hints cannot run as code)"
+
+    def supports(self, task: Task) -> bool:
+        return self.inner.name != "tir" and self.inner.supports(task)
+
+    def statement(self, task: Task) -> str:
+        return self.inner.statement(task)
+
+    def question(self, task: Task, a: int, b: int) -> str:
+        return hint_digits(self.inner.question(task, a, b))
+
+    def target(self, task: Task, a: int, b: int) -> str:
+        return hint_digits(self.inner.target(task, a, b))
+
+    def read(self, completion: str) -> str | None:
+        return self.inner.read(strip_hints(completion))
