@@ -26,8 +26,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
+# Square sizes, then square positions, each over 3 seeds (~25 + ~35 min on 2 cores).
 sweep: $(VENV)/.installed
 	$(BIN)/mathlens sweep --config configs/sweep.yaml
+	$(BIN)/mathlens sweep --config configs/positions.yaml
 
 lengthgen: $(VENV)/.installed
 	$(BIN)/mathlens lengthgen --config configs/lengthgen.yaml

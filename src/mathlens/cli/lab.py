@@ -49,6 +49,11 @@ ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="YAML file 
 Resume = Annotated[
     Optional[bool], typer.Option("--resume", help="Continue from the checkpoints in --out after a kill.")
 ]
+Seeds = Annotated[
+    Optional[str], typer.Option(help="Several seeds, e.g. 0,1,2: one run each, mean and 95% interval.")
+]
+Workers = Annotated[Optional[int], typer.Option(help="Runs in parallel.", show_default="one per core with --seeds")]
+
 # Evaluating a called model instead of training one (lab.configs.ProbeConfig).
 Backend = Annotated[Optional[str], typer.Option(help="With --model: tiny, hf, vllm or openai.")]
 BackendModel = Annotated[
@@ -104,6 +109,8 @@ def lso(
     lr: Lr = None,
     weight_decay: WeightDecay = None,
     seed: Seed = None,
+    seeds: Seeds = None,
+    workers: Workers = None,
     device: Device = None,
     backend: Backend = None,
     backend_model: BackendModel = None,
@@ -159,28 +166,35 @@ def sweep(
     lr: Lr = None,
     weight_decay: WeightDecay = None,
     seed: Seed = None,
+    seeds: Seeds = None,
+    workers: Workers = None,
+    lattice: Annotated[
+        Optional[int], typer.Option(help="Centres on an n×n lattice over the grid (the position sweep), not --center.")
+    ] = None,
     device: Device = None,
     out: Out = None,
     config: ConfigFile = None,
     resume: Resume = None,
     quiet: Quiet = False,
 ) -> None:
-    """One LSO run per square size (and centre); draws held-out accuracy against size in sweep.png."""
+    """One LSO run per square size and centre (and seed); draws held-out accuracy against size in
+    sweep.png, with --lattice the map of held-out accuracy by centre in positions.png."""
     flags = dict(locals())  # first, before the imports below add names
     from ..config import resolve
     from ..lab.lso import LSOConfig, run_sweep
 
     cfg = resolve(LSOConfig, flags.pop("config"), SWEEP_DEFAULTS, **options(flags))
     rows = run_sweep(cfg, progress=not quiet)
-    table = Table(title=f"sweep → {cfg.out}")
+    several = len(rows[0]["seeds"]) > 1
+    table = Table(title=f"sweep → {cfg.out}" + (f" (mean of seeds {cfg.seeds}, 95% interval)" if several else ""))
     for col in ("centre", "side", "test cells", "train acc", "held-out acc", "random acc"):
         table.add_column(col, justify="right")
     for r in rows:
-        table.add_row(
-            r["center"], str(r["side"]), str(r["n_test"]), pct(r["train_acc"]), pct(r["test_acc"]), pct(r["random_acc"])
-        )
+        held = pct(r["test_acc"]) + (f" [{pct(r['test_lo'])}, {pct(r['test_hi'])}]" if several else "")
+        table.add_row(r["center"], str(r["side"]), str(r["n_test"]), pct(r["train_acc"]), held, pct(r["random_acc"]))
     out_console.print(table)
-    out_console.print(f"plot: {Path(cfg.out) / 'sweep.png'}")
+    maps = f"  map: {Path(cfg.out) / 'positions.png'}" if cfg.lattice else ""
+    out_console.print(f"plot: {Path(cfg.out) / 'sweep.png'}{maps}")
 
 
 @app.command(
@@ -210,6 +224,8 @@ def lengthgen(
     lr: Lr = None,
     weight_decay: WeightDecay = None,
     seed: Seed = None,
+    seeds: Seeds = None,
+    workers: Workers = None,
     device: Device = None,
     backend: Backend = None,
     backend_model: BackendModel = None,
@@ -290,9 +306,17 @@ def print_lso(m: dict, out: Path) -> None:
     table = Table(title=f"{m['task']['task']} · {m['split']} {' '.join(m['squares'])}")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_row("train_acc", pct(m["train_acc"]))
-    table.add_row("test_acc (held out)", pct(m["test_acc"]))
-    table.add_row("random_acc (control)", pct(m["random_acc"]))
+    spans = m.get("intervals", {})
+
+    def value(key: str) -> str:
+        span = spans.get(key)
+        return pct(m[key]) + (f" [{pct(span['lo'])}, {pct(span['hi'])}]" if span and span["n"] > 1 else "")
+
+    if spans:
+        table.title += f" · seeds {m['seeds']}: mean [95% interval]"
+    table.add_row("train_acc", value("train_acc"))
+    table.add_row("test_acc (held out)", value("test_acc"))
+    table.add_row("random_acc (control)", value("random_acc"))
     if "test_pass1" in m:
         table.add_row("train / held-out pass@1", f"{pct(m['train_pass1'])} / {pct(m['test_pass1'])}")
     table.add_row("cells train / test", f"{m['n_train']} / {m['n_test']}")

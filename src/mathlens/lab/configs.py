@@ -64,9 +64,12 @@ class LSOConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=lambda: LSO_TRAIN)  # its seed also seeds init and the control split
     probe: ProbeConfig = field(default_factory=ProbeConfig)  # with a model: evaluate it, train nothing
+    seeds: tuple[int, ...] = parsed(parse_ints, default=())  # one run per seed (train.seed), mean and 95% interval
+    workers: int | None = None  # runs in parallel; None: one per core
+    lattice: int = 0  # sweep: centres on an n×n lattice over the grid instead of `center`
     device: str = "auto"  # auto, cpu or cuda: where the tiny model trains and decodes
     out: str = "runs/lso"
-    resume: bool = False
+    resume: bool = False  # continue from checkpoints; finished runs are read back, not redone
 
 
 LENGTHGEN_TRAIN = TrainConfig(steps=3000, batch_size=64, lr=1e-3, warmup_steps=100, weight_decay=0.0, eval_every=500)
@@ -93,6 +96,8 @@ class LengthGenConfig:
     out: str = "runs/lengthgen"
     resume: bool = False
     probe: ProbeConfig = field(default_factory=ProbeConfig)  # with a model: evaluate it, train nothing
+    seeds: tuple[int, ...] = parsed(parse_ints, default=())  # one run per seed (train.seed), mean and 95% interval
+    workers: int | None = None  # runs in parallel; None: one per core
     rule_style: str | None = None  # compact (tiny models) or code (pretrained ones, as `export` writes)
 
     def __post_init__(self) -> None:

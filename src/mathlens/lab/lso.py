@@ -17,16 +17,17 @@ from ..errors import MathlensError
 from ..formats import make_format
 from ..models import build_model, resolve_device
 from ..progress import progress_bar
-from ..records import Example, write_jsonl
+from ..records import Example, read_jsonl, write_jsonl
 from ..tasks import Task, make_task
 from ..train import train
 from .configs import LSOConfig
 from .examples import make_examples
 from .metrics import accuracy, lso_metrics
 from .paper_data import load_paper_split
-from .plots import heatmap, sweep_plot
+from .plots import heatmap, mean_heatmap, position_map, sweep_plot
 from .predict import complete
 from .probe import open_backend, probe_examples, probe_format
+from .seeds import default_workers, interval, run_parallel
 from .splits import Split, Square, leave_square_out, random_split
 
 
@@ -120,11 +121,23 @@ def fit_and_predict(
     return predict(TinyBackend(model, tokenizer), examples, cfg.format)
 
 
+def seeded(cfg: LSOConfig, seed: int, out: Path) -> LSOConfig:
+    return replace(cfg, seeds=(), train=replace(cfg.train, seed=seed), out=str(out))
+
+
 def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
-    """Train on the cells outside the squares, predict every cell, write all artefacts."""
+    """Train on the cells outside the squares, predict every cell, write all artefacts.
+
+    With ``seeds``: one run per seed in ``out/seed-N`` (in parallel), and in ``out`` the
+    metrics as mean and 95% interval and a heatmap of the share of seeds right per cell."""
+    if cfg.seeds:
+        return run_lso_seeds(cfg, progress)
     t0 = time.perf_counter()
     resolve_device(cfg.device)  # a device that is not there fails before any work
     out = Path(cfg.out)
+    done = finished(out, cfg)
+    if done is not None:
+        return done
     out.mkdir(parents=True, exist_ok=True)
     if cfg.probe.active:
         task, split, rows = run_probe(cfg, out, progress)
@@ -152,9 +165,61 @@ def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
         task=task.params(),
         split=split.kind,
         squares=[s.label() for s in split.squares],
+        square_specs=[asdict(s) for s in split.squares],
         seconds=round(time.perf_counter() - t0, 1),
         config=asdict(cfg),
     )
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def finished(out: Path, cfg: LSOConfig) -> dict | None:
+    """A finished run's metrics when resuming with the same config (a sweep restarts where it stopped)."""
+    path = out / "metrics.json"
+    if not (cfg.resume and path.exists()):
+        return None
+    metrics = json.loads(path.read_text())
+    saved = {k: v for k, v in metrics.get("config", {}).items() if k != "resume"}
+    return metrics if saved == {k: v for k, v in _jsonable(asdict(cfg)).items() if k != "resume"} else None
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value))
+
+
+SEED_METRICS = ("train_acc", "test_acc", "random_acc", "train_pass1", "test_pass1")
+
+
+def run_lso_seeds(cfg: LSOConfig, progress: bool) -> dict:
+    out = Path(cfg.out)
+    runs = [seeded(cfg, s, out / f"seed-{s}") for s in cfg.seeds]
+    if not cfg.data:  # a bad square fails before any process starts
+        leave_square_out(build_task(cfg), build_squares(cfg))
+    results = run_parallel(run_lso, [(r,) for r in runs], cfg.workers, progress, "seeds")
+    summary = {k: interval([m.get(k) for m in results]) for k in SEED_METRICS if any(k in m for m in results)}
+    task = build_task(cfg) if not cfg.data else load_paper_split(cfg.data).task
+    rows_by_seed = [[row for _, row in read_jsonl(Path(r.out) / "predictions.jsonl")] for r in runs]
+    first = results[0]
+    m = summary["test_acc"]
+    title = f"{task.name}, {cfg.format}, {len(runs)} seeds: held out {_pct(m['mean'])} [{_pct(m['lo'])}, {_pct(m['hi'])}]"
+    squares = [Square(tuple(s["center"]), s["radius"]) for s in first["square_specs"]]
+    mean_heatmap(rows_by_seed, task, squares, out / "heatmap.png", title)
+    metrics = {
+        "seeds": list(cfg.seeds),
+        **{k: v["mean"] for k, v in summary.items()},
+        "intervals": summary,
+        "n_train": first["n_train"],
+        "n_test": first["n_test"],
+        "acc_by_depth": {
+            d: interval([r["acc_by_depth"].get(d) for r in results])["mean"] for d in first["acc_by_depth"]
+        },
+        "task": first["task"],
+        "split": first["split"],
+        "squares": first["squares"],
+        "runs": [Path(r.out).name for r in runs],
+        "seconds": round(sum(r["seconds"] for r in results), 1),
+        "config": asdict(cfg),
+    }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 
@@ -163,38 +228,61 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
+def lattice_centers(task: Task, n: int, radius: int) -> tuple[tuple[int, int], ...]:
+    """n×n centres spread evenly over the grid, each square of ``radius`` inside it."""
+    xs, ys = task.extent()
+
+    def spread(axis: range) -> list[int]:
+        low, high = axis.start + radius, axis.stop - 1 - radius
+        if high < low:
+            raise MathlensError(f"a square of radius {radius} does not fit the grid {axis.start}-{axis.stop - 1}")
+        return [round(low + (high - low) * i / max(1, n - 1)) for i in range(n)] if n > 1 else [(low + high) // 2]
+
+    return tuple((x, y) for y in spread(ys) for x in spread(xs))
+
+
 def run_sweep(cfg: LSOConfig, progress: bool = True) -> list[dict]:
-    """One LSO run per (centre, radius); writes sweep.json and sweep.png."""
+    """One LSO run per (centre, radius) — per seed with ``seeds``, in parallel — and each
+    size's held-out accuracy as mean and 95% interval; writes sweep.json and sweep.png, and
+    with ``lattice`` (centres over the whole grid) the map of accuracy by centre, positions.png."""
     if cfg.data:
         raise MathlensError("a sweep generates its splits: use --task, --center and --radius, not --data")
     out = Path(cfg.out)
+    centers = lattice_centers(build_task(cfg), cfg.lattice, max(cfg.radius)) if cfg.lattice else cfg.center
     runs = [
-        (
-            center,
-            radius,
-            replace(cfg, center=(center,), radius=(radius,), out=str(out / f"c{center[0]}-{center[1]}_r{radius}")),
-        )
-        for center in cfg.center
+        (center, radius, replace(cfg, center=(center,), radius=(radius,), seeds=(), out=str(out / f"c{center[0]}-{center[1]}_r{radius}")))
+        for center in centers
         for radius in cfg.radius
     ]
     for _, _, run in runs:  # every run's square is valid before the first one trains
         leave_square_out(build_task(run), build_squares(run))
+    seeds = cfg.seeds or (cfg.train.seed,)
+    jobs = [(seeded(run, s, Path(run.out) / f"seed-{s}") if cfg.seeds else run,) for _, _, run in runs for s in seeds]
+    workers = cfg.workers or (default_workers(len(jobs)) if cfg.seeds else 1)  # one seed: as it always ran
+    results = run_parallel(run_lso, jobs, workers, progress, "sweep")
     rows = []
-    for center, radius, run in runs:
-        name = Path(run.out).name
-        m = run_lso(run, progress)
+    for i, (center, radius, run) in enumerate(runs):
+        group = results[i * len(seeds) : (i + 1) * len(seeds)]
+        test = interval([m["test_acc"] for m in group])
         rows.append(
             {
                 "center": f"{center[0]},{center[1]}",
                 "radius": radius,
                 "side": 2 * radius + 1,
-                "n_test": m["n_test"],
-                "train_acc": m["train_acc"],
-                "test_acc": m["test_acc"],
-                "random_acc": m["random_acc"],
-                "run": name,
+                "n_test": group[0]["n_test"],
+                "train_acc": interval([m["train_acc"] for m in group])["mean"],
+                "test_acc": test["mean"],
+                "test_lo": test["lo"],
+                "test_hi": test["hi"],
+                "test_by_seed": test["values"],
+                "random_acc": interval([m["random_acc"] for m in group])["mean"],
+                "seeds": list(seeds),
+                "run": Path(run.out).name,
             }
         )
-        (out / "sweep.json").write_text(json.dumps({"rows": rows, "config": asdict(cfg)}, indent=2) + "\n")
-    sweep_plot(rows, out / "sweep.png", f"{build_task(cfg).name}: Leave-Square-Out by square size")
+    (out / "sweep.json").write_text(json.dumps({"rows": rows, "config": asdict(cfg)}, indent=2) + "\n")
+    name = build_task(cfg).name
+    sweep_plot(rows, out / "sweep.png", f"{name}: Leave-Square-Out by square size ({len(seeds)} seed{'s' * (len(seeds) > 1)})")
+    if cfg.lattice:
+        position_map(rows, build_task(cfg), out / "positions.png", f"{name}, {cfg.format}: held-out accuracy by centre")
     return rows

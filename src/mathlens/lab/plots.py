@@ -42,11 +42,7 @@ def heatmap(
     fig, ax = plt.subplots(figsize=(6.4, 6.4 * min(1.0, len(ys) / len(xs)) + 0.8))
     extent = (xs.start - 0.5, xs.stop - 0.5, ys.start - 0.5, ys.stop - 0.5)
     ax.imshow(image, origin="lower", extent=extent, interpolation="nearest", aspect="equal")
-    for sq in squares:
-        (cx, cy), rad = sq.center, sq.radius
-        ax.add_patch(
-            Rectangle((cx - rad - 0.5, cy - rad - 0.5), 2 * rad + 1, 2 * rad + 1, fill=False, lw=1.5, ec="black")
-        )
+    _outline(ax, squares)
     names = {"chicken_rabbit": ("legs / 2", "heads")}
     xlabel, ylabel = names.get(task.name, ("a", "b"))
     ax.set_xlabel(xlabel)
@@ -63,6 +59,38 @@ def heatmap(
     return _save(fig, path)
 
 
+def mean_heatmap(
+    rows_by_seed: Sequence[Sequence[dict]], task: Task, squares: Sequence[Square], path: str | Path, title: str = ""
+) -> Path:
+    """Share of seeds that answer each cell right (white 0, dark 1), squares outlined."""
+    xs, ys = task.extent()
+    hits = np.zeros((len(ys), len(xs)))
+    seen = np.zeros_like(hits)
+    for rows in rows_by_seed:
+        for r in rows:
+            x, y = task.coord(tuple(r["operands"]))
+            hits[y - ys.start, x - xs.start] += bool(r["correct"])
+            seen[y - ys.start, x - xs.start] += 1
+    share = np.where(seen > 0, hits / np.maximum(seen, 1), np.nan)
+    fig, ax = plt.subplots(figsize=(6.4, 6.4 * min(1.0, len(ys) / len(xs)) + 0.6))
+    extent = (xs.start - 0.5, xs.stop - 0.5, ys.start - 0.5, ys.stop - 0.5)
+    shown = ax.imshow(share, origin="lower", extent=extent, interpolation="nearest", cmap="Greens", vmin=0, vmax=1)
+    _outline(ax, squares)
+    fig.colorbar(shown, ax=ax, shrink=0.8, label=f"share of {len(rows_by_seed)} seeds right")
+    ax.set_xlabel("a")
+    ax.set_ylabel("b")
+    ax.set_title(title or task.name, fontsize=9)
+    return _save(fig, path)
+
+
+def _outline(ax, squares: Sequence[Square]) -> None:
+    for sq in squares:
+        (cx, cy), rad = sq.center, sq.radius
+        ax.add_patch(
+            Rectangle((cx - rad - 0.5, cy - rad - 0.5), 2 * rad + 1, 2 * rad + 1, fill=False, lw=1.5, ec="black")
+        )
+
+
 def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
     """Test accuracy against square side (one line per centre); with several centres, a
     second panel against centre (one line per side)."""
@@ -74,7 +102,18 @@ def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
     ax = axes[0][0]
     for center, group in by_center.items():
         group = sorted(group, key=lambda r: r["side"])
-        ax.plot([r["side"] for r in group], [r["test_acc"] for r in group], marker="o", label=f"centre {center}")
+        ax.errorbar(
+            [r["side"] for r in group],
+            [r["test_acc"] for r in group],
+            yerr=_spread(group),
+            marker="o",
+            capsize=3,
+            label=f"centre {center}",
+        )
+        for r in group:  # each seed's run, faint, so that the spread is seen and not only summarised
+            seeds = r.get("test_by_seed") or []
+            if len(seeds) > 1:
+                ax.scatter([r["side"]] * len(seeds), seeds, s=8, c="grey", alpha=0.5, zorder=1)
     controls = [r for r in rows if r.get("random_acc") is not None]
     if controls:
         controls.sort(key=lambda r: r["side"])
@@ -104,6 +143,47 @@ def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
         ax2.legend(fontsize=8)
     fig.suptitle(title or "Leave-Square-Out: accuracy inside the square")
     return _save(fig, path)
+
+
+def _spread(rows: Sequence[dict]) -> np.ndarray | None:
+    """Error bars from each row's 95% interval (``test_lo``/``test_hi``), None without one."""
+    if not all(r.get("test_lo") is not None for r in rows):
+        return None
+    lo = [r["test_acc"] - r["test_lo"] for r in rows]
+    hi = [r["test_hi"] - r["test_acc"] for r in rows]
+    return np.clip(np.array([lo, hi]), 0, None)
+
+
+def position_map(rows: Sequence[dict], task: Task, path: str | Path, title: str = "") -> Path:
+    """Held-out accuracy by the square's centre on the grid: one tile per centre (its square
+    drawn to scale, coloured by the mean over seeds, labelled mean and interval), one panel per size."""
+    sides = sorted({r["side"] for r in rows})
+    fig, axes = plt.subplots(1, len(sides), figsize=(5.6 * len(sides), 5.4), squeeze=False)
+    xs, ys = task.extent()
+    cmap = plt.get_cmap("RdYlGn")
+    for ax, side in zip(axes[0], sides):
+        for r in (r for r in rows if r["side"] == side):
+            cx, cy = (int(v) for v in r["center"].split(","))
+            half = side / 2
+            ax.add_patch(Rectangle((cx - half, cy - half), side, side, color=cmap(r["test_acc"]), alpha=0.85, lw=0))
+            label = f"{r['test_acc']:.0%}"
+            if r.get("test_lo") is not None and len(r.get("seeds", [])) > 1:
+                label += f"\n[{max(0, r['test_lo']):.0%}, {min(1, r['test_hi']):.0%}]"
+            ax.text(cx, cy, label, ha="center", va="center", fontsize=8)
+        ax.set_xlim(xs.start - 0.5, xs.stop - 0.5)
+        ax.set_ylim(ys.start - 0.5, ys.stop - 0.5)
+        ax.set_aspect("equal")
+        ax.set_xlabel("a (centre of the held-out square)")
+        ax.set_ylabel("b")
+        ax.set_title(f"side {side}", fontsize=9)
+        ax.grid(alpha=0.2)
+    fig.colorbar(plt.cm.ScalarMappable(cmap=cmap), ax=axes[0].tolist(), shrink=0.7, label="held-out accuracy")
+    fig.suptitle(title or "held-out accuracy by centre")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def lengthgen_plot(
