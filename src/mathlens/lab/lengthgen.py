@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from ..backends.tiny import TinyBackend
@@ -19,6 +19,7 @@ from .configs import LengthGenConfig
 from .plots import lengthgen_plot
 from .predict import complete
 from .probe import open_backend, probe_examples, probe_format
+from .seeds import interval, run_parallel
 from .splits import length_split
 
 
@@ -108,7 +109,11 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool) -> d
 
 
 def run_lengthgen(cfg: LengthGenConfig, progress: bool = True) -> dict:
-    """Every format in turn; writes lengthgen.json, lengthgen.png and per-format predictions."""
+    """Every format in turn; writes lengthgen.json, lengthgen.png and per-format predictions.
+    With ``seeds``: one run per seed in ``out/seed-N`` (in parallel); curves are the means,
+    ``intervals`` their 95% intervals per format and digit count."""
+    if cfg.seeds:
+        return run_lengthgen_seeds(cfg, progress)
     t0 = time.perf_counter()
     task = make_task(cfg.task, **({"base": cfg.base} if cfg.base is not None else {}))
     names = list(cfg.formats)
@@ -128,4 +133,23 @@ def run_lengthgen(cfg: LengthGenConfig, progress: bool = True) -> dict:
     lengthgen_plot(curves, list(cfg.train_digits), out / "lengthgen.png", f"{task.name}: trained on {span} digits")
     result["seconds_total"] = round(time.perf_counter() - t0, 1)
     (out / "lengthgen.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def run_lengthgen_seeds(cfg: LengthGenConfig, progress: bool) -> dict:
+    out = Path(cfg.out)
+    runs = [replace(cfg, seeds=(), train=replace(cfg.train, seed=s), out=str(out / f"seed-{s}")) for s in cfg.seeds]
+    results = run_parallel(run_lengthgen, [(r,) for r in runs], cfg.workers, progress, "seeds")
+    spans = {
+        name: {d: interval([r["curves"][name].get(d) for r in results]) for d in results[0]["curves"][name]}
+        for name in results[0]["curves"]
+    }
+    curves = {name: {d: v["mean"] for d, v in by_digit.items()} for name, by_digit in spans.items()}
+    result = {"curves": curves, "intervals": spans, "seeds": list(cfg.seeds), "task": results[0]["task"],
+              "seconds": {n: round(sum(r["seconds"][n] for r in results), 1) for n in curves}, "config": asdict(cfg)}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "lengthgen.json").write_text(json.dumps(result, indent=2) + "\n")
+    span = f"{min(cfg.train_digits)}-{max(cfg.train_digits)}"
+    title = f"{result['task']['task']}: trained on {span} digits, mean of {len(runs)} seeds"
+    lengthgen_plot(curves, list(cfg.train_digits), out / "lengthgen.png", title, spans)
     return result

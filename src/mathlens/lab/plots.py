@@ -187,15 +187,23 @@ def position_map(rows: Sequence[dict], task: Task, path: str | Path, title: str 
 
 
 def lengthgen_plot(
-    curves: dict[str, dict[int, float]], train_digits: Sequence[int], path: str | Path, title: str = ""
+    curves: dict[str, dict[int, float]],
+    train_digits: Sequence[int],
+    path: str | Path,
+    title: str = "",
+    intervals: dict | None = None,
 ) -> Path:
-    """Accuracy against operand digits, one line per format, the trained digit counts shaded."""
+    """Accuracy against operand digits, one line per format, the trained digit counts shaded;
+    ``intervals`` (format → digits → lo/hi over seeds) drawn as bands."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for d in train_digits:
         ax.axvspan(d - 0.5, d + 0.5, color="#dddddd", lw=0)
     for name, acc in curves.items():
         xs = sorted(acc)
-        ax.plot(xs, [acc[x] for x in xs], marker="o", label=name)
+        line = ax.plot(xs, [acc[x] for x in xs], marker="o", label=name)[0]
+        if intervals and name in intervals:
+            band = intervals[name]
+            ax.fill_between(xs, [band[x]["lo"] for x in xs], [band[x]["hi"] for x in xs], color=line.get_color(), alpha=0.15)
     ax.set_xlabel("digits per operand")
     ax.set_ylabel("exact-match accuracy")
     ax.set_ylim(-0.03, 1.03)
