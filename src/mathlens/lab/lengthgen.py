@@ -97,7 +97,7 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool) -> d
             "prompt": e.prompt,
             "answer": e.answer,
             **c,
-            "correct": c["pred"] == e.answer if c.get("correct") is None else c["correct"],
+            "correct": c["correct"] if "correct" in c else c["pred"] == e.answer,
         }
         for e, c in zip(test_rows, done)
     ]

@@ -47,6 +47,14 @@ def build_squares(cfg: LSOConfig) -> list[Square]:
     return [Square(c, r) for c, r in zip(centers, radii)]
 
 
+def task_and_split(cfg: LSOConfig) -> tuple[Task, Split]:
+    if cfg.data:
+        paper = load_paper_split(cfg.data)
+        return paper.task, paper.split
+    task = build_task(cfg)
+    return task, leave_square_out(task, build_squares(cfg))
+
+
 def build_split(cfg: LSOConfig) -> tuple[Task, Split, list[Example]]:
     """The task, its split and one example per cell: from the paper's folder or generated."""
     fmt = make_format(cfg.format)
@@ -64,8 +72,6 @@ def predict(backend: TinyBackend, examples: list[Example], fmt_name: str) -> lis
     """One row per example: the completion, the answer it gives, and whether that is right."""
     max_new = max(len(e.target) for e in examples) + 2
     done = complete(backend, [e.prompt for e in examples], make_format(fmt_name), max_new)
-    for c in done:
-        c["correct"] = None
     return cell_rows(examples, done)
 
 
@@ -79,7 +85,7 @@ def cell_rows(examples: list[Example], done: list[dict]) -> list[dict]:
             "target": e.target,
             "answer": e.answer,
             **c,
-            "correct": c["pred"] == e.answer if c.get("correct") is None else c["correct"],
+            "correct": c["correct"] if "correct" in c else c["pred"] == e.answer,
             "split": e.split,
             "depth": e.meta.get("depth"),
         }
@@ -91,10 +97,9 @@ def run_probe(cfg: LSOConfig, out: Path, progress: bool) -> tuple[Task, Split, l
     """The grid answered by a called model: every held-out cell and (up to ``train_cells``)
     the training cells, demonstrations drawn from the training cells."""
     probe = cfg.probe
-    task = build_task(cfg) if not cfg.data else load_paper_split(cfg.data).task
+    task, split = task_and_split(cfg)
     fmt = probe_format(cfg.format, probe)
     fmt.check(task)
-    split = load_paper_split(cfg.data).split if cfg.data else leave_square_out(task, build_squares(cfg))
     examples = make_examples(task, split, fmt)
     train_cells = [e for e in examples if e.split == "train"]
     if probe.train_cells is not None and probe.train_cells < len(train_cells):
@@ -197,7 +202,7 @@ def run_lso_seeds(cfg: LSOConfig, progress: bool) -> dict:
         leave_square_out(build_task(cfg), build_squares(cfg))
     results = run_parallel(run_lso, [(r,) for r in runs], cfg.workers, progress, "seeds")
     summary = {k: interval([m.get(k) for m in results]) for k in SEED_METRICS if any(k in m for m in results)}
-    task = build_task(cfg) if not cfg.data else load_paper_split(cfg.data).task
+    task = task_and_split(cfg)[0]
     rows_by_seed = [[row for _, row in read_jsonl(Path(r.out) / "predictions.jsonl")] for r in runs]
     first = results[0]
     m = summary["test_acc"]
