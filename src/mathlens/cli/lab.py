@@ -198,7 +198,7 @@ def sweep(
 
 
 @app.command(
-    epilog="Example: mathlens lengthgen --task addition --train-digits 1-5 --test-digits 1-12 --formats direct,scratchpad,rule,tir --out runs/lengthgen"
+    epilog="Example: mathlens lengthgen --task addition --train-digits 1-4 --test-digits 1-8 --formats direct,scratchpad,rule,tir --schemes rope,abacus --out runs/lengthgen"
 )
 @user_errors
 @config_defaults(LengthGenConfig())
@@ -215,7 +215,15 @@ def lengthgen(
     n_layer: NLayer = None,
     n_head: NHead = None,
     n_embd: NEmbd = None,
-    positions: Annotated[Optional[str], typer.Option(help="learned or rope.")] = None,
+    positions: Annotated[Optional[str], typer.Option(help="learned, rope or none.")] = None,
+    schemes: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Position schemes, each with every format: rope, nope, random (offsets), abacus (with reversed "
+            "direct answers), hints (index hints).",
+            show_default="none: the model as --positions sets it",
+        ),
+    ] = None,
     steps: Annotated[Optional[int], typer.Option(help="Optimizer steps per format.")] = None,
     steps_by_format: Annotated[
         Optional[str], typer.Option(help="Per-format steps overriding --steps, e.g. direct=1000.")

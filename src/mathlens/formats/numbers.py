@@ -26,12 +26,13 @@ def reverse_numbers(text: str) -> str:
     return NUMBER.sub(lambda m: m.group()[::-1], text)
 
 
-def hint_digits(text: str) -> str:
-    """``59+13`` → ``β5α9+β1α3``; places past the alphabet wrap around."""
+def hint_digits(text: str, start: int = 0) -> str:
+    """``59+13`` → ``β5α9+β1α3``; with ``start`` k the units take the k-th letter instead;
+    places past the alphabet wrap around."""
 
     def hinted(m: re.Match) -> str:
         run = m.group()
-        return "".join(HINTS[(len(run) - 1 - i) % len(HINTS)] + d for i, d in enumerate(run))
+        return "".join(HINTS[(start + len(run) - 1 - i) % len(HINTS)] + d for i, d in enumerate(run))
 
     return NUMBER.sub(hinted, text)
 
@@ -61,9 +62,13 @@ class Reversed(Format):
 class IndexHints(Format):
     """Another format with a place marker before every digit of prompt and target.
 
-    Not for TIR: the interpreter would run the markers (and print unhinted output)."""
+    Not for TIR: the interpreter would run the markers (and print unhinted output). ``start``
+    shifts the letters (the units get the start-th): trained from random starts, every letter
+    and every letter-to-next step is seen, so places longer than training are not new tokens.
+    """
 
     inner: Format = Direct()
+    start: int = 0
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -80,10 +85,10 @@ class IndexHints(Format):
         return self.inner.statement(task)
 
     def question(self, task: Task, a: int, b: int) -> str:
-        return hint_digits(self.inner.question(task, a, b))
+        return hint_digits(self.inner.question(task, a, b), self.start)
 
     def target(self, task: Task, a: int, b: int) -> str:
-        return hint_digits(self.inner.target(task, a, b))
+        return hint_digits(self.inner.target(task, a, b), self.start)
 
     def read(self, completion: str) -> str | None:
         return self.inner.read(strip_hints(completion))

@@ -72,6 +72,27 @@ class LSOConfig:
     resume: bool = False  # continue from checkpoints; finished runs are read back, not redone
 
 
+@dataclass(frozen=True)
+class Scheme:
+    """A position scheme for length generalization: the tiny model's positions, and for two
+    schemes the way numbers are written (``lengthgen --schemes``)."""
+
+    positions: str = "rope"
+    random_positions: bool = False  # learned positions from a random start (Ruoss et al. 2023)
+    abacus: bool = False  # digit places, shifted in training to reach the test lengths (McLeish et al. 2024)
+    reverse: bool = False  # direct answers least significant digit first (Lee et al. 2023)
+    hints: bool = False  # a place marker before every digit, from a random letter in training (Zhou et al. 2023)
+
+
+SCHEMES = {
+    "rope": Scheme(),
+    "nope": Scheme(positions="none"),
+    "random": Scheme(positions="learned", random_positions=True),
+    "abacus": Scheme(positions="none", abacus=True, reverse=True),
+    "hints": Scheme(hints=True),
+}
+
+
 LENGTHGEN_TRAIN = TrainConfig(steps=3000, batch_size=64, lr=1e-3, warmup_steps=100, weight_decay=0.0, eval_every=500)
 
 
@@ -99,8 +120,15 @@ class LengthGenConfig:
     seeds: tuple[int, ...] = parsed(parse_ints, default=())  # one run per seed (train.seed), mean and 95% interval
     workers: int | None = None  # runs in parallel; None: one per core
     rule_style: str | None = None  # compact (tiny models) or code (pretrained ones, as `export` writes)
+    # Position schemes, each run with every format (out/SCHEME/FORMAT); empty: `model` as it is.
+    schemes: tuple[str, ...] = parsed(parse_names, default=())
 
     def __post_init__(self) -> None:
+        unknown = [s for s in self.schemes if s not in SCHEMES]
+        if unknown:
+            raise MathlensError(f"schemes {', '.join(unknown)}: not one of {', '.join(SCHEMES)}")
+        if self.schemes and self.probe.active:
+            raise MathlensError("schemes change how the tiny model is trained; drop them with --model")
         for what in ("train_digits", "test_digits"):
             digits = getattr(self, what)
             if not digits or min(digits) < 1:
@@ -108,3 +136,16 @@ class LengthGenConfig:
 
     def train_config(self, name: str) -> TrainConfig:
         return replace(self.train, steps=self.steps_by_format.get(name, self.train.steps))
+
+    def scheme_model(self, name: str) -> ModelConfig:
+        """The model under scheme ``name``; Abacus shifts places far enough in training that
+        the longest test sum's places have all been trained."""
+        scheme = SCHEMES[name]
+        offset = max(self.test_digits) - max(self.train_digits) + 1 if scheme.abacus else 0
+        return replace(
+            self.model,
+            positions=scheme.positions,
+            random_positions=scheme.random_positions,
+            abacus=scheme.abacus,
+            abacus_offset=offset,
+        )

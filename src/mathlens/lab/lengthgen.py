@@ -4,18 +4,20 @@ tested on longer ones, to tell case-based formats from rule-based ones."""
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections import defaultdict
 from dataclasses import asdict, replace
 from pathlib import Path
 
 from ..backends.tiny import TinyBackend
-from ..formats import Format, make_format
+from ..formats import Format, IndexHints, Reversed, make_format
+from ..formats.numbers import HINTS
 from ..models import build_model, resolve_device
 from ..records import Example, write_jsonl
 from ..tasks import Task, make_task
 from ..train import train
-from .configs import LengthGenConfig
+from .configs import SCHEMES, LengthGenConfig
 from .plots import lengthgen_plot
 from .predict import complete
 from .probe import open_backend, probe_examples, probe_format
@@ -24,7 +26,10 @@ from .splits import length_split
 
 
 def length_examples(task: Task, fmt: Format, cfg: LengthGenConfig) -> list[Example]:
+    """Training and test problems in ``fmt``; index hints start from a seeded random letter
+    in each training problem (from the units' letter in tests)."""
     fmt.check(task)
+    starts = random.Random(cfg.train.seed)
     train_pairs, test_pairs = length_split(
         list(cfg.train_digits),
         list(cfg.test_digits),
@@ -35,34 +40,38 @@ def length_examples(task: Task, fmt: Format, cfg: LengthGenConfig) -> list[Examp
         task.single_digit_b,
     )
     rows = [(p, "train") for p in train_pairs] + [(p, "test") for p in test_pairs]
-    return [
-        Example(
-            i,
-            task.name,
-            (a, b),
-            fmt.prompt(task, a, b),
-            fmt.target(task, a, b),
-            task.answer(a, b),
-            split,
-            {"digits": d},
+    examples = []
+    for i, ((a, b, d), split) in enumerate(rows):
+        shown = fmt
+        if isinstance(fmt, IndexHints) and split == "train":
+            shown = IndexHints(fmt.inner, starts.randrange(len(HINTS)))
+        examples.append(
+            Example(
+                i, task.name, (a, b), shown.prompt(task, a, b), shown.target(task, a, b), task.answer(a, b), split,
+                {"digits": d},
+            )
         )
-        for i, ((a, b, d), split) in enumerate(rows)
-    ]
+    return examples
 
 
-def format_for(name: str, cfg: LengthGenConfig) -> Format:
+def format_for(name: str, cfg: LengthGenConfig, scheme: str | None = None) -> Format:
     if cfg.probe.active:
         return probe_format(name, cfg.probe, cfg.rule_style)
-    if name != "rule":
-        return make_format(name)
-    return make_format(name, style=cfg.rule_style or "compact")
+    fmt = make_format(name) if name != "rule" else make_format(name, style=cfg.rule_style or "compact")
+    if scheme and SCHEMES[scheme].reverse and name == "direct":
+        return Reversed()
+    if scheme and SCHEMES[scheme].hints:
+        return IndexHints(fmt)
+    return fmt
 
 
-def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool) -> dict[int, float]:
-    """Train one model in format ``name`` (or load ``cfg.model``), predict every test problem;
-    accuracy per digit count."""
-    fmt = format_for(name, cfg)
-    out = Path(cfg.out) / name
+def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool, scheme: str | None = None) -> dict[int, float]:
+    """Train one model in format ``name`` (under position ``scheme``) or probe ``cfg.probe``'s,
+    predict every test problem; accuracy per digit count."""
+    fmt = format_for(name, cfg, scheme)
+    out = Path(cfg.out) / (scheme or "") / name
+    if scheme:
+        cfg = replace(cfg, model=cfg.scheme_model(scheme))
     examples = length_examples(task, fmt, cfg)
     test_rows = [e for e in examples if e.split == "test"]
     if cfg.probe.active:
@@ -74,7 +83,7 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool) -> d
         texts = [e.prompt + e.target for e in examples]  # test lengths included
         model, tokenizer = build_model(texts, cfg.model, cfg.train.seed, block_multiple=64)
         model.to(resolve_device(cfg.device))
-        extra = {"task": task.params(), "format": name, "config": asdict(cfg)}
+        extra = {"task": task.params(), "format": name, "scheme": scheme, "config": asdict(cfg)}
         train(
             model,
             tokenizer,
@@ -85,7 +94,7 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool) -> d
             cfg.resume,
             extra,
             progress,
-            name,
+            f"{scheme}/{name}" if scheme else name,
         )
         max_new = max(len(e.target) for e in test_rows) + 2
         done = complete(TinyBackend(model, tokenizer), [e.prompt for e in test_rows], fmt, max_new)
@@ -109,7 +118,8 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool) -> d
 
 
 def run_lengthgen(cfg: LengthGenConfig, progress: bool = True) -> dict:
-    """Every format in turn; writes lengthgen.json, lengthgen.png and per-format predictions.
+    """Every format in turn (with ``schemes``: every scheme × format, in parallel, curves named
+    ``scheme/format``); writes lengthgen.json, lengthgen.png and per-format predictions.
     With ``seeds``: one run per seed in ``out/seed-N`` (in parallel); curves are the means,
     ``intervals`` their 95% intervals per format and digit count."""
     if cfg.seeds:
@@ -122,6 +132,10 @@ def run_lengthgen(cfg: LengthGenConfig, progress: bool = True) -> dict:
     resolve_device(cfg.device)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    span = f"{min(cfg.train_digits)}-{max(cfg.train_digits)}"
+    title = f"{task.name}: trained on {span} digits"
+    if cfg.schemes:
+        return run_schemes(cfg, task, names, progress, t0, title)
     curves, seconds = {}, {}
     for name in names:
         start = time.perf_counter()
@@ -129,16 +143,52 @@ def run_lengthgen(cfg: LengthGenConfig, progress: bool = True) -> dict:
         seconds[name] = round(time.perf_counter() - start, 1)
         result = {"curves": curves, "seconds": seconds, "task": task.params(), "config": asdict(cfg)}
         (out / "lengthgen.json").write_text(json.dumps(result, indent=2) + "\n")  # after each format
-    span = f"{min(cfg.train_digits)}-{max(cfg.train_digits)}"
-    lengthgen_plot(curves, list(cfg.train_digits), out / "lengthgen.png", f"{task.name}: trained on {span} digits")
+    lengthgen_plot(curves, list(cfg.train_digits), out / "lengthgen.png", title)
     result["seconds_total"] = round(time.perf_counter() - t0, 1)
     (out / "lengthgen.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 
+def run_schemes(cfg: LengthGenConfig, task: Task, names: list[str], progress: bool, t0: float, title: str) -> dict:
+    """The format × position-scheme comparison: one job per pair that applies (index hints do
+    not apply to TIR), the costliest first so that parallel workers finish together."""
+    longest = 10 ** max(cfg.train_digits) - 1
+    cost = {n: cfg.train_config(n).steps * len(format_for(n, cfg).target(task, longest, longest)) for n in names}
+    jobs = [(cfg, s, n) for n in sorted(names, key=cost.get, reverse=True) for s in cfg.schemes
+            if format_for(n, cfg, s).supports(task)]
+    done = run_parallel(run_scheme_format, jobs, cfg.workers, progress, "scheme × format")
+    by_pair = {f"{s}/{n}": r for (_, s, n), r in zip(jobs, done)}
+    keys = [f"{s}/{n}" for s in cfg.schemes for n in names if f"{s}/{n}" in by_pair]
+    result = {
+        "curves": {k: by_pair[k]["curve"] for k in keys},
+        "seconds": {k: by_pair[k]["seconds"] for k in keys},
+        "task": task.params(),
+        "config": asdict(cfg),
+    }
+    lengthgen_plot(result["curves"], list(cfg.train_digits), Path(cfg.out) / "lengthgen.png", title)
+    result["seconds_total"] = round(time.perf_counter() - t0, 1)
+    (Path(cfg.out) / "lengthgen.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def run_scheme_format(cfg: LengthGenConfig, scheme: str, name: str, progress: bool = True) -> dict:
+    """One pair of the comparison; with ``resume`` a finished pair is read back, not redone."""
+    done = Path(cfg.out) / scheme / name / "curve.json"
+    if cfg.resume and done.exists():
+        saved = json.loads(done.read_text())
+        return {"curve": {int(d): v for d, v in saved["curve"].items()}, "seconds": saved["seconds"]}
+    task = make_task(cfg.task, **({"base": cfg.base} if cfg.base is not None else {}))
+    start = time.perf_counter()
+    curve = run_format(task, name, cfg, progress, scheme)
+    result = {"curve": curve, "seconds": round(time.perf_counter() - start, 1)}
+    done.write_text(json.dumps(result) + "\n")
+    return result
+
+
 def run_lengthgen_seeds(cfg: LengthGenConfig, progress: bool) -> dict:
     out = Path(cfg.out)
-    runs = [replace(cfg, seeds=(), train=replace(cfg.train, seed=s), out=str(out / f"seed-{s}")) for s in cfg.seeds]
+    # the seeds share the workers; each seed's schemes run one after another
+    runs = [replace(cfg, seeds=(), workers=1, train=replace(cfg.train, seed=s), out=str(out / f"seed-{s}")) for s in cfg.seeds]
     results = run_parallel(run_lengthgen, [(r,) for r in runs], cfg.workers, progress, "seeds")
     spans = {
         name: {d: interval([r["curves"][name].get(d) for r in results]) for d in results[0]["curves"][name]}

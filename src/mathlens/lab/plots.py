@@ -194,23 +194,41 @@ def lengthgen_plot(
     intervals: dict | None = None,
 ) -> Path:
     """Accuracy against operand digits, one line per format, the trained digit counts shaded;
-    ``intervals`` (format → digits → lo/hi over seeds) drawn as bands."""
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for d in train_digits:
-        ax.axvspan(d - 0.5, d + 0.5, color="#dddddd", lw=0)
-    for name, acc in curves.items():
-        xs = sorted(acc)
-        line = ax.plot(xs, [acc[x] for x in xs], marker="o", label=name)[0]
-        if intervals and name in intervals:
-            band = intervals[name]
-            ax.fill_between(xs, [band[x]["lo"] for x in xs], [band[x]["hi"] for x in xs], color=line.get_color(), alpha=0.15)
-    ax.set_xlabel("digits per operand")
-    ax.set_ylabel("exact-match accuracy")
-    ax.set_ylim(-0.03, 1.03)
-    ax.grid(alpha=0.3)
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend([*handles, Patch(color="#dddddd")], [*labels, "trained lengths"], fontsize=8)
-    ax.set_title(title or "Length generalization by answer format")
+    ``intervals`` (format → digits → lo/hi over seeds) drawn as bands. Curves named
+    ``scheme/format`` get one panel per scheme, each format in the same colour throughout."""
+    panels: dict[str, list[str]] = {}
+    for name in curves:
+        panels.setdefault(name.split("/")[0] if "/" in name else "", []).append(name)
+    formats = list(dict.fromkeys(name.split("/")[-1] for name in curves))
+    colours = {f: f"C{i}" for i, f in enumerate(formats)}
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 if cols == 1 else 4.2 * cols, 4.2 if rows == 1 else 3.4 * rows),
+                             squeeze=False, sharey=True)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, (panel, names) in zip(axes.flat, panels.items()):
+        for d in train_digits:
+            ax.axvspan(d - 0.5, d + 0.5, color="#dddddd", lw=0)
+        for name in names:
+            acc, fmt = curves[name], name.split("/")[-1]
+            xs = sorted(acc)
+            ax.plot(xs, [acc[x] for x in xs], marker="o", label=fmt, color=colours[fmt])
+            if intervals and name in intervals:
+                band = intervals[name]
+                ax.fill_between(xs, [band[x]["lo"] for x in xs], [band[x]["hi"] for x in xs], color=colours[fmt], alpha=0.15)
+        ax.set_xlabel("digits per operand")
+        ax.set_ylim(-0.03, 1.03)
+        ax.grid(alpha=0.3)
+        if panel:
+            ax.set_title(panel, fontsize=10)
+    axes[0][0].set_ylabel("exact-match accuracy")
+    handles = [plt.Line2D([], [], color=colours[f], marker="o") for f in formats]
+    axes[0][0].legend([*handles, Patch(color="#dddddd")], [*formats, "trained lengths"], fontsize=8)
+    if len(panels) > 1:
+        fig.suptitle(title or "Length generalization by answer format and position scheme")
+    else:
+        axes[0][0].set_title(title or "Length generalization by answer format")
     return _save(fig, path)
 
 

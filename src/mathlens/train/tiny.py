@@ -75,6 +75,7 @@ def train(
     log_path = out_dir / "train_log.jsonl"
 
     inputs, targets = encode_examples(tokenizer, examples)
+    lengths = (targets != -100).int().cumsum(1).argmax(1) + 1  # each row's last scored position, plus one
     device = model.wte.weight.device
     if inputs.size(1) > model.config.block_size:
         raise MathlensError(f"examples need {inputs.size(1)} positions but block_size is {model.config.block_size}")
@@ -111,7 +112,8 @@ def train(
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr_at(step)
                 idx = torch.randint(len(inputs), (config.batch_size,), generator=sampler)
-                x, y = inputs[idx].to(device), targets[idx].to(device)
+                width = int(lengths[idx].max())  # the batch's own width: causal rows ignore padding after them
+                x, y = inputs[idx, :width].to(device), targets[idx, :width].to(device)
                 _, loss = model(x, y, noise=model.position_noise(*x.shape, sampler))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -1,0 +1,70 @@
+"""Position schemes for length generalization: presets, index hints from random letters, and
+the scheme × format comparison (panels, skipped pairs, resume)."""
+
+import json
+
+import pytest
+
+from mathlens.config import resolve
+from mathlens.errors import MathlensError
+from mathlens.formats import IndexHints, make_format
+from mathlens.formats.numbers import hint_digits, strip_hints
+from mathlens.lab import lengthgen as lg
+from mathlens.lab.configs import LengthGenConfig, ProbeConfig
+from mathlens.tasks import make_task
+
+
+def small(tmp_path, **extra) -> LengthGenConfig:
+    knobs = dict(train_digits="1-2", test_digits="1-3", n_train=40, n_test=4, n_layer=1, n_head=2, n_embd=32,
+                 steps=8, batch_size=8, eval_every=0, workers=1, out=str(tmp_path))
+    return resolve(LengthGenConfig, **{**knobs, **extra})
+
+
+def test_scheme_presets_shape_the_model():
+    cfg = LengthGenConfig(train_digits=(1, 2, 3, 4), test_digits=tuple(range(1, 9)))
+    abacus = cfg.scheme_model("abacus")
+    # places shifted up to 5: a 4-digit training number reaches place 9, the longest test sum's
+    assert abacus.abacus and abacus.abacus_offset == 5 and abacus.positions == "none"
+    assert cfg.scheme_model("random").random_positions and cfg.scheme_model("random").positions == "learned"
+    assert cfg.scheme_model("nope").positions == "none" and not cfg.scheme_model("rope").abacus
+    with pytest.raises(MathlensError, match="sinusoid"):
+        LengthGenConfig(schemes=("sinusoid",))
+    with pytest.raises(MathlensError, match="drop them with --model"):
+        LengthGenConfig(schemes=("rope",), probe=ProbeConfig(backend_model="m"))
+
+
+def test_hints_start_from_any_letter_and_read_back():
+    assert hint_digits("59", 2) == "δ5γ9" and hint_digits("59") == "β5α9"
+    task = make_task("addition")
+    shifted = IndexHints(make_format("direct"), start=23)  # wraps past the last letter
+    assert shifted.prompt(task, 12, 3) == "α1ω2+ω3=" and shifted.read(shifted.target(task, 12, 3)) == "15"
+
+
+def test_hinted_training_uses_many_starts_and_tests_one(tmp_path):
+    cfg = small(tmp_path)
+    examples = lg.length_examples(make_task("addition"), lg.format_for("direct", cfg, "hints"), cfg)
+    units = lambda e: e.prompt[e.prompt.index("+") - 2]  # the letter before the first operand's units digit
+    assert len({units(e) for e in examples if e.split == "train"}) > 10
+    assert {units(e) for e in examples if e.split == "test"} == {"α"}
+    assert all(strip_hints(e.target) == e.answer for e in examples)
+
+
+def test_schemes_run_every_pair_that_applies_and_resume(tmp_path, monkeypatch):
+    cfg = small(tmp_path, formats="direct,tir", schemes="abacus,hints")
+    result = lg.run_lengthgen(cfg, progress=False)
+    # index hints would be run by the interpreter: no hints/tir pair
+    assert list(result["curves"]) == ["abacus/direct", "abacus/tir", "hints/direct"]
+    assert all(set(c) == {1, 2, 3} for c in result["curves"].values())
+    assert (tmp_path / "lengthgen.png").stat().st_size > 10_000
+    rows = [json.loads(line) for line in (tmp_path / "abacus" / "direct" / "predictions.jsonl").read_text().splitlines()]
+    a, b = rows[-1]["operands"]
+    assert rows[-1]["prompt"] == f"{str(a)[::-1]}+{str(b)[::-1]}="  # abacus answers direct problems reversed
+    saved = json.loads((tmp_path / "abacus" / "direct" / "ckpt.pt").exists() and (tmp_path / "lengthgen.json").read_text())
+    assert saved["curves"]["hints/direct"]["2"] == result["curves"]["hints/direct"][2]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished pair was trained again")
+
+    monkeypatch.setattr(lg, "run_format", no_training)
+    again = lg.run_lengthgen(small(tmp_path, formats="direct,tir", schemes="abacus,hints", resume=True), progress=False)
+    assert again["curves"] == result["curves"]
