@@ -24,7 +24,7 @@ def test_scheme_presets_shape_the_model():
     cfg = LengthGenConfig(train_digits=(1, 2, 3, 4), test_digits=tuple(range(1, 9)))
     abacus = cfg.scheme_model("abacus")
     # places shifted up to 5: a 4-digit training number reaches place 9, the longest test sum's
-    assert abacus.abacus and abacus.abacus_offset == 5 and abacus.positions == "none"
+    assert abacus.abacus and abacus.abacus_offset == 5 and abacus.positions == "rope"
     assert cfg.scheme_model("random").random_positions and cfg.scheme_model("random").positions == "learned"
     assert cfg.scheme_model("nope").positions == "none" and not cfg.scheme_model("rope").abacus
     with pytest.raises(MathlensError, match="sinusoid"):
