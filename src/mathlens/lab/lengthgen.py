@@ -153,9 +153,10 @@ def run_schemes(cfg: LengthGenConfig, task: Task, names: list[str], progress: bo
     """The format × position-scheme comparison: one job per pair that applies (index hints do
     not apply to TIR), the costliest first so that parallel workers finish together."""
     longest = 10 ** max(cfg.train_digits) - 1
-    cost = {n: cfg.train_config(n).steps * len(format_for(n, cfg).target(task, longest, longest)) for n in names}
-    jobs = [(cfg, s, n) for n in sorted(names, key=cost.get, reverse=True) for s in cfg.schemes
-            if format_for(n, cfg, s).supports(task)]
+    pairs = [(s, n) for s in cfg.schemes for n in names if format_for(n, cfg, s).supports(task)]
+    cost = {(s, n): cfg.train_config(n).steps * len(format_for(n, cfg, s).target(task, longest, longest))
+            for s, n in pairs}  # steps × the longest training target (index hints double it)
+    jobs = [(cfg, s, n) for s, n in sorted(pairs, key=cost.get, reverse=True)]
     done = run_parallel(run_scheme_format, jobs, cfg.workers, progress, "scheme × format")
     by_pair = {f"{s}/{n}": r for (_, s, n), r in zip(jobs, done)}
     keys = [f"{s}/{n}" for s in cfg.schemes for n in names if f"{s}/{n}" in by_pair]

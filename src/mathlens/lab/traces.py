@@ -1,0 +1,85 @@
+"""Where a wrong trace first leaves the right one: for each wrong answer, the first line of the
+completion that differs from the target, named by the target line's first word (a compact rule
+trace's line number in the rule: ``5`` pops the first operand). It tells copying errors from
+rule errors without a parser per format.
+
+    python -m mathlens.lab.traces runs/lengthgen/rope/rule/predictions.jsonl --beyond 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from ..formats.numbers import strip_hints
+from ..tasks import make_task
+from .lengthgen import format_for
+from .configs import SCHEMES, LengthGenConfig
+
+
+def first_divergence(completion: str, target: str) -> tuple[int, str] | None:
+    """(index, the target line's first word when it is a short name such as a rule line's number)
+    of the first differing line; None when equal."""
+    got, want = completion.strip().splitlines(), target.strip().splitlines()
+    for i, line in enumerate(want):
+        if i >= len(got) or got[i].strip() != line.strip():
+            word = (line.split() or [""])[0]
+            return i, word if len(word) <= 4 else ""
+    return None if len(got) == len(want) else (len(want), "<end>")
+
+
+def consistent_sums(completion: str) -> tuple[int, int]:
+    """Compact addition traces: (sum lines equal to the digits the model itself popped plus its
+    carry, sum lines) — whether the rule is applied to the model's own state, right or wrong."""
+    carry, d1, d2, good, total = 0, None, None, 0, 0
+    for words in (line.split() for line in completion.strip().splitlines()):
+        if not words:
+            continue
+        head, last = words[0], words[-1]
+        if head in ("3", "9") and len(words) > 1 and last.isdigit():
+            carry = int(last)  # line 3 sets the carry to 0, line 9 updates it
+        elif head == "5":
+            d1 = int(last) if len(words) > 1 and last.isdigit() else 0
+        elif head == "6":
+            d2 = int(last) if len(words) > 1 and last.isdigit() else 0
+        elif head == "7" and d1 is not None and d2 is not None and len(words) > 1 and last.isdigit():
+            total += 1
+            good += int(last) == d1 + d2 + carry
+    return good, total
+
+
+def divergences(path: str | Path, beyond: int) -> dict:
+    """Counts over the wrong answers with more than ``beyond`` digits per operand: the first
+    wrong line's index and name, from a lengthgen run's predictions (its config names the format)."""
+    path = Path(path)
+    scheme = path.parent.parent.name if path.parent.parent.name in SCHEMES else None  # OUT/SCHEME/FORMAT/
+    fmt = format_for(path.parent.name, LengthGenConfig(), scheme)
+    task = make_task("addition")
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    wrong = [r for r in rows if r["digits"] > beyond and not r["correct"]]
+    firsts = Counter()
+    for r in wrong:
+        a, b = r["operands"]
+        where = first_divergence(r.get("completion", ""), fmt.target(task, a, b))
+        firsts[(f"line {where[0]}" + (f" ({where[1]})" if where[1] else "")) if where else "same trace"] += 1
+    result = {"wrong": len(wrong), "of": sum(r["digits"] > beyond for r in rows),
+              "first_wrong_line": dict(firsts.most_common())}
+    if path.parent.name == "rule":
+        sums = [consistent_sums(strip_hints(r.get("completion", ""))) for r in rows if r["digits"] > beyond]
+        result["sum_lines_consistent"] = [sum(g for g, _ in sums), sum(t for _, t in sums)]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("predictions", nargs="+")
+    parser.add_argument("--beyond", type=int, default=3, help="only problems with more digits than this")
+    args = parser.parse_args()
+    for p in args.predictions:
+        print(p, json.dumps(divergences(p, args.beyond)))
+
+
+if __name__ == "__main__":
+    main()
