@@ -68,3 +68,17 @@ def test_schemes_run_every_pair_that_applies_and_resume(tmp_path, monkeypatch):
     monkeypatch.setattr(lg, "run_format", no_training)
     again = lg.run_lengthgen(small(tmp_path, formats="direct,tir", schemes="abacus,hints", resume=True), progress=False)
     assert again["curves"] == result["curves"]
+
+
+def test_trace_checks_find_the_first_wrong_line_and_judge_sums_on_the_models_own_state():
+    from mathlens.lab.traces import consistent_sums, first_divergence
+
+    task = make_task("addition")
+    target = make_format("rule", style="compact").target(task, 4587, 396)
+    assert first_divergence(target, target) is None
+    wrong = target.replace("5 458 7", "5 45 7", 1)
+    assert first_divergence(wrong, target) == (3, "5")  # the first pop: a copying error
+    assert consistent_sums(target) == (4, 4)
+    # a wrong pop whose sum still adds the digits the model wrote: consistent with its own state
+    assert consistent_sums("3 0\n5 45 2\n6 3 1\n7 3\n9 0") == (1, 1)
+    assert consistent_sums("3 0\n5 45 2\n6 3 1\n7 4\n9 0") == (0, 1)
