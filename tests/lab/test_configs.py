@@ -33,10 +33,12 @@ def test_lengthgen_config_resolves_and_builds_its_problems():
     from mathlens.lab.lengthgen import LengthGenConfig, length_examples
     from mathlens.tasks import make_task
 
-    (path,) = [p for p in ALL if p.name == "lengthgen.yaml"]
+    (path,) = [p for p in ALL if p.name == "lengthgen_formats.yaml"]
     cfg = resolve(LengthGenConfig, path)
-    assert cfg.formats == ("direct", "scratchpad", "rule", "tir")
+    assert cfg.formats == ("direct", "scratchpad", "rule", "tir") and not cfg.schemes
     assert cfg.steps_by_format == {"scratchpad": 2500, "rule": 1200, "tir": 1500} and cfg.train.steps == 3000
+    schemes = resolve(LengthGenConfig, path.with_name("lengthgen.yaml"))
+    assert schemes.schemes == ("rope", "abacus", "hints") and schemes.test_digits == tuple(range(1, 7))
     assert (cfg.model.n_layer, cfg.model.positions) == (3, "rope")
     examples = length_examples(make_task(cfg.task), make_format("direct"), replace(cfg, n_train=5, n_test=2))
     assert {e.meta["digits"] for e in examples if e.split == "test"} == set(range(1, 9))
