@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU wheel of torch (pip finds it locally here; elsewhere from PyPI).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench sweep lengthgen eval-demo improve clean
+.PHONY: demo test bench sweep lengthgen eval-demo improve corpus-demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ eval-demo: $(VENV)/.installed
 improve: $(VENV)/.installed
 	$(BIN)/mathlens improve --config configs/improve.yaml --out runs/improve
 
+# The math corpus pipeline on an offline corpus built from this machine's files (~10 min, 2 cores).
+corpus-demo: $(VENV)/.installed
+	$(BIN)/mathlens corpus build-demo --out runs/corpus-demo/data
+	$(BIN)/mathlens corpus toy-model --seed-dir runs/corpus-demo/data/seed --out runs/corpus-demo/toy
+	$(BIN)/mathlens corpus run --config configs/corpus/demo.yaml
+	$(BIN)/mathlens corpus report runs/corpus-demo/run --truth runs/corpus-demo/data/truth.json
+
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/train_speed.py
 	$(BIN)/python benchmarks/decode_speed.py
@@ -52,6 +59,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/decontam_speed.py
 	$(BIN)/python benchmarks/finetune_speed.py
 	$(BIN)/python benchmarks/grpo_speed.py
+	$(BIN)/python benchmarks/corpus_speed.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from . import evals, improve, lab, sandbox, train
+from . import corpus, evals, improve, lab, sandbox, train
 
 app = typer.Typer(
     help="mathlens: do transformers do math by case or by rule? Train, probe and draw.",
@@ -17,6 +17,7 @@ for capability in (lab.app, train.app, evals.app, improve.app):
     app.add_typer(capability)
 app.add_typer(sandbox.sandbox_app, name="sandbox")
 app.add_typer(improve.rm_app, name="rm")
+app.add_typer(corpus.corpus_app, name="corpus")
 
 
 def main() -> None:

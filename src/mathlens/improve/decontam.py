@@ -63,25 +63,36 @@ class Report:
         return {"kept": self.kept, "dropped": sum(self.dropped.values()), "by_source": dict(self.dropped)}
 
 
+def shared_ngram(tokens: Sequence[str], other: Sequence[str], n: int = NGRAM) -> bool:
+    """A common n-gram; a problem shorter than n words shares one when it appears whole (a page
+    that quotes "Compute: 1-2+3-...-100" holds no 13-gram of it)."""
+    if len(other) < n:
+        return any(tuple(tokens[i : i + len(other)]) == tuple(other) for i in range(len(tokens) - len(other) + 1))
+    return bool(ngrams(tokens, n) & ngrams(other, n))
+
+
 class Index:
-    """The evaluation problems, by their 13-grams."""
+    """The evaluation problems, by their 13-grams (problems shorter than that: by their words)."""
 
     def __init__(self, problems: Iterable[EvalText], n: int = NGRAM, ratio: float = LCS_RATIO) -> None:
         self.n, self.ratio = n, ratio
         self.problems: list[tuple[str, list[str]]] = []
         self.by_ngram: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        self.lengths: set[int] = set()  # word counts of the problems shorter than n
         for problem in problems:
             tokens = words(problem.text)
             if not tokens:
                 continue
             self.problems.append((problem.source, tokens))
+            self.lengths |= {len(tokens)} if len(tokens) < n else set()
             for gram in ngrams(tokens, n):
                 self.by_ngram[gram].append(len(self.problems) - 1)
 
     def match(self, text: str) -> str | None:
         """The source of an evaluation problem ``text`` is contaminated by, or None."""
         tokens = words(text)
-        candidates = {i for gram in ngrams(tokens, self.n) for i in self.by_ngram.get(gram, ())}
+        grams = ngrams(tokens, self.n).union(*(ngrams(tokens, k) for k in self.lengths if k <= len(tokens)))
+        candidates = {i for gram in grams for i in self.by_ngram.get(gram, ())}
         for i in sorted(candidates):
             source, other = self.problems[i]
             if lcs_ratio(tokens, other) > self.ratio:
@@ -92,10 +103,9 @@ class Index:
 def brute_force_match(text: str, problems: Sequence[EvalText], n: int = NGRAM, ratio: float = LCS_RATIO) -> str | None:
     """The same decision by comparing with every evaluation problem: the index's reference."""
     tokens = words(text)
-    grams = ngrams(tokens, n)
     for problem in problems:
         other = words(problem.text)
-        if other and grams & ngrams(other, n) and lcs_ratio(tokens, other) > ratio:
+        if other and shared_ngram(tokens, other, n) and lcs_ratio(tokens, other) > ratio:
             return problem.source
     return None
 
