@@ -262,3 +262,22 @@ def test_bad_inputs_are_one_line_errors(tmp_path, corpus):
         pl.read_texts(broken)
     with pytest.raises(MathlensError, match="input folder not found"):
         pl.run_corpus(config(corpus, tmp_path / "x", inputs=(str(tmp_path / "nowhere"),)), progress=False)
+
+
+def test_cli_trains_recalls_and_reports(tmp_path, corpus):
+    from typer.testing import CliRunner
+
+    from mathlens.cli import app
+
+    runner = CliRunner()
+    seed = corpus / "seed"
+    done = runner.invoke(app, ["corpus", "train-recall", "--positive", str(seed / "positives.jsonl"), "--negative",
+                               str(seed / "negatives.jsonl"), "--out", str(tmp_path / "model")])
+    assert done.exit_code == 0 and "threshold" in done.output, done.output
+    done = runner.invoke(app, ["corpus", "recall", str(corpus / "pool"), "--model", str(tmp_path / "model"), "--out",
+                               str(tmp_path / "recalled"), "--workers", "1"])
+    assert done.exit_code == 0, done.output
+    kept = list(pl.read_docs(tmp_path / "recalled" / "kept"))
+    assert kept and all(d["metadata"]["recalled"] for d in kept)
+    missing = runner.invoke(app, ["corpus", "report", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "no corpus run here" in missing.output
