@@ -17,11 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from mathlens.cli.corpus import evaluation_problems
 from mathlens.corpus.dedup import DedupConfig, lsh_shape
 from mathlens.corpus.evaluate import shingles
 from mathlens.corpus.executors import ExecutorConfig
 from mathlens.corpus.pipeline import CorpusConfig, read_docs, run_corpus
 from mathlens.corpus.sources import build_demo_corpus
+from mathlens.evals.problems import benchmarks_dir
 
 STAGES = ("cycle-1-recall", "cycle-1-expand", "exact-filter", "minhash-filter", "decontaminate")
 NEAR = ("minhash-signatures", "minhash-buckets", "minhash-clusters", "minhash-filter")
@@ -32,7 +34,7 @@ def run_once(data: Path, workers: int) -> dict:
     cfg = CorpusConfig(inputs=(str(data / "pool"),), positives=str(data / "seed" / "positives.jsonl"),
                        negatives=str(data / "seed" / "negatives.jsonl"), out=str(out), cycles=1,
                        executor=ExecutorConfig(tasks=2, workers=workers))
-    stats = run_corpus(cfg, progress=False)
+    stats = run_corpus(cfg, evaluation_problems(cfg.decontaminate), progress=False)
     near_in = stats["minhash-filter"]["docs_in"]
     result = {s: stats[s]["docs_per_s"] for s in STAGES}
     result["near_dedup"] = near_in / sum(stats[s]["seconds"] for s in NEAR)
@@ -65,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     data = args.data or Path(tempfile.mkdtemp(prefix="corpus-data-"))
     if args.data is None:
-        build_demo_corpus(data)
+        build_demo_corpus(data, benchmarks_dir())
     figures = {}
     for workers in (1, 2):
         runs = [run_once(data, workers) for _ in range(args.repeats)]

@@ -21,7 +21,7 @@ import time
 
 from mathlens.evals.problems import LOADERS, load_benchmark
 from mathlens.evals.words import word_problems
-from mathlens.improve.decontam import EvalText, Index, brute_force_match, words
+from mathlens.decontam import EvalText, Index, brute_force_match, words
 
 
 def training_problems(n: int, evals: list[EvalText], seed: int = 0) -> list[str]:

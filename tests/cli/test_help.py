@@ -52,6 +52,6 @@ def test_every_option_shows_its_default(path):
 def test_defaults_are_the_ones_each_verb_really_uses():
     lso, lengthgen, sweep = rendered(["lso"]), rendered(["lengthgen"]), rendered(["sweep"])
     assert "Transformer layers. [default: (2)]" in lso and "Transformer layers. [default: (3)]" in lengthgen
-    assert "learned or rope. [default: (learned)]" in lso and "learned or rope. [default: (rope)]" in lengthgen
+    assert "learned or rope. [default: (learned)]" in lso and "learned, rope or none. [default: (rope)]" in lengthgen
     assert "[default: (direct)]" in lso and "[default: (50,50)]" in lso
     assert "[default: (1,2,4,6,8,10,15)]" in sweep and "Default: --no-control" in sweep and "Default: --control" in lso

@@ -75,6 +75,10 @@ def config(corpus: Path, out: Path, **extra) -> pl.CorpusConfig:
     return pl.CorpusConfig(**{**knobs, **extra})
 
 
+def run_corpus(cfg: pl.CorpusConfig, progress: bool = False) -> dict:
+    return pl.run_corpus(cfg, [EvalText("bench", QUOTED)], progress)
+
+
 def urls(folder: Path) -> set[str]:
     return {d["metadata"]["url"] for d in pl.read_docs(folder)}
 
@@ -120,7 +124,7 @@ def test_lsh_shape_follows_the_threshold():
 
 
 def test_pipeline_reads_warc_recalls_dedups_and_decontaminates(tmp_path, corpus):
-    stats = pl.run_corpus(config(corpus, tmp_path), progress=False)
+    stats = run_corpus(config(corpus, tmp_path), progress=False)
     read = list(pl.read_docs(tmp_path / "read"))
     warc = [json.loads(line) for p in (tmp_path / "read").glob("warc0-*.jsonl.gz") for line in gzip.open(p, "rt")]
     assert len(read) == stats["read"]["docs_out"] >= 90 and len(warc) == 20, "the WARC file's pages are read"
@@ -143,13 +147,13 @@ def test_pipeline_reads_warc_recalls_dedups_and_decontaminates(tmp_path, corpus)
 
 def test_a_finished_run_is_not_redone(tmp_path, corpus, monkeypatch):
     cfg = config(corpus, tmp_path, cycles=1)
-    first = pl.run_corpus(cfg, progress=False)
+    first = run_corpus(cfg, progress=False)
 
     def no_rerun(*args, **kwargs):
         raise AssertionError("a finished stage ran again")
 
-    monkeypatch.setattr(pl, "run_steps", no_rerun)
-    assert pl.run_corpus(cfg, progress=False) == first
+    monkeypatch.setattr(pl, "run_steps", no_rerun)  # run_corpus calls pl.run_corpus, which looks it up here
+    assert run_corpus(cfg, progress=False) == first
 
 
 def test_killed_stage_resumes_without_redoing_finished_tasks(tmp_path, corpus):
@@ -172,8 +176,8 @@ def test_local_two_tasks_and_ray_give_the_same_documents(tmp_path, corpus):
     pytest.importorskip("ray")
     from mathlens.corpus.executors import ExecutorConfig
 
-    local = pl.run_corpus(config(corpus, tmp_path / "local", cycles=1), progress=False)
-    ray_stats = pl.run_corpus(config(corpus, tmp_path / "ray", cycles=1, executor=ExecutorConfig(kind="ray", tasks=2)),
+    local = run_corpus(config(corpus, tmp_path / "local", cycles=1), progress=False)
+    ray_stats = run_corpus(config(corpus, tmp_path / "ray", cycles=1, executor=ExecutorConfig(kind="ray", tasks=2)),
                               progress=False)
     import ray
 
@@ -260,8 +264,10 @@ def test_bad_inputs_are_one_line_errors(tmp_path, corpus):
     broken.write_text('{"text": "fine"}\n{"title": 3}\n')
     with pytest.raises(MathlensError, match=r"seed.jsonl:2: field 'text'"):
         pl.read_texts(broken)
+    with pytest.raises(MathlensError, match="no evaluation problems"):
+        pl.run_corpus(config(corpus, tmp_path / "y"), progress=False)
     with pytest.raises(MathlensError, match="input folder not found"):
-        pl.run_corpus(config(corpus, tmp_path / "x", inputs=(str(tmp_path / "nowhere"),)), progress=False)
+        run_corpus(config(corpus, tmp_path / "x", inputs=(str(tmp_path / "nowhere"),)), progress=False)
 
 
 def test_cli_trains_recalls_and_reports(tmp_path, corpus):

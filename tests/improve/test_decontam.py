@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from mathlens.improve import EvalText, Index, decontaminate
-from mathlens.improve.decontam import brute_force_match, lcs_ratio, words
+from mathlens.decontam import brute_force_match, lcs_ratio, words
 
 BENCHMARK = (
     "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins "

@@ -29,12 +29,15 @@ def build_demo(
     out: Annotated[Path, typer.Option(help="Folder for pool/, seed/, heldout.jsonl and truth.json.")] = Path(
         "runs/corpus-demo/data"),
     seed: Annotated[int, typer.Option(help="Seeds the shuffle, the splits and what is planted.")] = 0,
+    data_dir: Annotated[Optional[Path], typer.Option(help="The benchmark folders to take problems from.",
+                                                     show_default="the shared data, or $MATHLENS_BENCHMARKS")] = None,
 ) -> None:
     """Assemble the offline demo corpus: math and general pages, JSONL shards and a WARC file,
     planted duplicates and contaminated pages, seed data and a labelled held-out part."""
     from ..corpus.sources import DemoCorpusConfig, build_demo_corpus
+    from ..evals.problems import benchmarks_dir
 
-    counts = build_demo_corpus(out, DemoCorpusConfig(seed=seed))
+    counts = build_demo_corpus(out, benchmarks_dir(data_dir), DemoCorpusConfig(seed=seed))
     out_console.print(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
@@ -103,7 +106,7 @@ def run(
 
     runner = {k: v for k, v in dict(kind=executor, tasks=tasks, workers=workers).items() if v is not None}
     cfg = resolve(CorpusConfig, config, out=out, cycles=cycles, executor=runner or None)
-    run_corpus(cfg, progress=not quiet)
+    run_corpus(cfg, evaluation_problems(cfg.decontaminate, cfg.data_dir), progress=not quiet)
     show_report(Path(cfg.out))
 
 
@@ -121,6 +124,14 @@ def report(
         figures = evaluate(out, truth)
         (out / "evaluation.json").write_text(json.dumps(figures, indent=2) + "\n")
         out_console.print_json(json.dumps(figures))
+
+
+def evaluation_problems(names, data_dir=None) -> list:
+    """The named benchmarks' (or JSONL files') problems, for decontamination."""
+    from ..decontam import EvalText
+    from ..evals.problems import load_benchmark
+
+    return [EvalText(Path(n).stem, p.question) for n in names for p in load_benchmark(n, data_dir)]
 
 
 def show_report(out: Path) -> None:

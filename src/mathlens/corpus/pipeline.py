@@ -13,10 +13,11 @@ import gzip
 import json
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..decontam import EvalText, Index
 from ..errors import MathlensError
 from ..progress import progress_bar
 from .dedup import DedupConfig, exact_stages, minhash_stages
@@ -102,6 +103,7 @@ class Run:
         self.out.mkdir(parents=True, exist_ok=True)
         self.stats_path = self.out / "stats.json"
         self.stats: dict = json.loads(self.stats_path.read_text()) if self.stats_path.is_file() else {}
+        self.evaluation: list[EvalText] = []
 
     def stage(self, name: str, steps: list, tasks: int | None = None, docs_in: Path | None = None,
               docs_out: Path | None = None, **extra) -> dict:
@@ -151,9 +153,13 @@ def jsonl_writer(folder: Path, name: str = "${rank}.jsonl.gz"):
     return JsonlWriter(str(folder), output_filename=name)
 
 
-def run_corpus(cfg: CorpusConfig, progress: bool = True) -> dict:
-    """The whole pipeline; returns (and writes to OUT/stats.json) every stage's figures."""
+def run_corpus(cfg: CorpusConfig, evaluation: Sequence[EvalText] = (), progress: bool = True) -> dict:
+    """The whole pipeline; returns (and writes to OUT/stats.json) every stage's figures.
+    ``evaluation``: the problems of ``cfg.decontaminate`` (``evaluation_problems`` reads them)."""
+    if cfg.decontaminate and not evaluation:
+        raise MathlensError(f"decontaminate names {', '.join(cfg.decontaminate)} but no evaluation problems came")
     run = Run(cfg, progress)
+    run.evaluation = list(evaluation)
     out = run.out
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
     with logs_into(out / "logs" / "datatrove.log") as terminal, progress_bar(progress, terminal) as bar:
@@ -210,7 +216,7 @@ def decontaminate(run: Run, near: Path) -> Path:
     from .decontam import Decontaminate
 
     clean = run.out / "clean"
-    step = Decontaminate(run.cfg.decontaminate, run.cfg.data_dir, jsonl_writer(run.out / "contaminated"))
+    step = Decontaminate(run.evaluation, jsonl_writer(run.out / "contaminated"))
     run.stage("decontaminate", [jsonl_reader(near), step, jsonl_writer(clean)], docs_in=near, docs_out=clean,
               against=list(run.cfg.decontaminate))
     return clean
@@ -305,8 +311,6 @@ def rate_stage(run: Run, clean: Path) -> Path:
 
 
 def synth_stage(run: Run, rated: Path) -> None:
-    from .decontam import benchmark_index
-
     cfg, folder = run.cfg, run.out / "synthesis"
     if run.stats.get("synthesis", {}).get("done"):
         return
@@ -315,7 +319,7 @@ def synth_stage(run: Run, rated: Path) -> None:
             for d in docs[: cfg.synthesizer.max_docs]]
     start = time.perf_counter()
     rows, counts = synthesize(open_model(cfg.synthesizer), docs, SynthTemplates.load(cfg.synthesizer.template),
-                              cfg.synthesis, benchmark_index(cfg.decontaminate, cfg.data_dir))
+                              cfg.synthesis, Index(run.evaluation))
     seconds = time.perf_counter() - start
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

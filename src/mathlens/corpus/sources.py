@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..evals.problems import benchmarks_dir, load_benchmark
 
 MATH_MODULES = (
     "sympy.integrals", "sympy.solvers", "sympy.series", "sympy.ntheory", "sympy.polys", "sympy.matrices",
@@ -50,23 +49,44 @@ class DemoCorpusConfig:
     warc_share: float = 0.2  # pool pages written as HTML into a WARC file instead
 
 
+# each benchmark's raw JSONL fields: (question fields, joined; answer field; topic field)
+FIELDS = {
+    "college_math": (("question",), "answer", "data_topic"),
+    "svamp": (("Body", "Question"), "Answer", None),
+    "asdiv": (("body", "question"), "answer", None),
+    "mawps": (("input",), "target", None),
+    "gsm8k": (("question",), "answer", None),
+    "math_test500": (("problem",), "answer", "subject"),
+}
+
+
+def read_problems(benchmarks: Path, name: str) -> list[dict]:
+    """A benchmark folder's problems as ``question``, ``answer``, ``topic`` (the raw files, read
+    here as corpus text: the corpus takes records, not the evaluation harness's loaders)."""
+    questions, answer, topic = FIELDS[name]
+    rows = [json.loads(line) for line in (benchmarks / name / "test.jsonl").open(encoding="utf-8") if line.strip()]
+    number = lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)  # noqa: E731
+    return [{"question": " ".join(str(r[q]).strip() for q in questions), "answer": number(r.get(answer, "")),
+             "topic": str(r.get(topic) or name) if topic else name, "source": name} for r in rows]
+
+
 def _page(url: str, text: str, label: str, source: str) -> dict:
     return {"url": url, "text": text.strip(), "label": label, "source": source}
 
 
-def benchmark_pages(rng: random.Random, cap: int) -> Iterator[dict]:
+def benchmark_pages(benchmarks: Path, rng: random.Random, cap: int) -> Iterator[dict]:
     """Exercises and word problems a few to a page, under the sites that would host them."""
     for name, site, per_page in (("college_math", "college-math.example", 4), ("svamp", "wordproblems.example", 3),
                                  ("asdiv", "wordproblems.example", 3), ("mawps", "wiki.example/math", 3)):
-        problems = load_benchmark(name)
+        problems = read_problems(benchmarks, name)
         rng.shuffle(problems)
         problems = problems[: cap * per_page]
         for i in range(0, len(problems), per_page):
             group = problems[i : i + per_page]
-            topic = str(group[0].meta.get("subject", name)).split(".")[-1].replace(" ", "-").lower()
-            text = "\n\n".join(f"Problem {j + 1}. {p.question}\nAnswer: {p.answer}" for j, p in enumerate(group))
+            topic = group[0]["topic"].split(".")[-1].replace(" ", "-").lower()
+            text = "\n\n".join(f"Problem {j + 1}. {p['question']}\nAnswer: {p['answer']}" for j, p in enumerate(group))
             yield _page(f"https://{site}/{name}/{topic}/page-{i // per_page}", text, "math", name)
-    rows = [json.loads(line) for line in (benchmarks_dir() / "olympiadbench" / "test.jsonl").open()]
+    rows = [json.loads(line) for line in (benchmarks / "olympiadbench" / "test.jsonl").open(encoding="utf-8")]
     for i, row in enumerate(rows[:cap]):
         solution = "\n".join(row.get("solution") or [])
         field = str(row.get("subfield") or "misc").lower().replace(" ", "-")
@@ -113,14 +133,14 @@ def usr_share_doc_pages(cap: int, root: Path = Path("/usr/share/doc")) -> Iterat
         count += 1
 
 
-def contaminated_pages(rng: random.Random, n: int) -> list[dict]:
+def contaminated_pages(benchmarks: Path, rng: random.Random, n: int) -> list[dict]:
     """Forum posts that quote an evaluation problem word for word."""
-    problems = [p for name in CONTAMINATING for p in load_benchmark(name)]
+    problems = [p for name in CONTAMINATING for p in read_problems(benchmarks, name)]
     picked = rng.sample(problems, n)
     return [
         _page(f"https://homework-help.example/questions/{i}",
-              f"Can anyone help me with this one? {p.question}\nI tried it twice and got stuck. Thanks!", "math",
-              f"contaminated:{p.source}")
+              f"Can anyone help me with this one? {p['question']}\nI tried it twice and got stuck. Thanks!", "math",
+              f"contaminated:{p['source']}")
         for i, p in enumerate(picked)
     ]
 
@@ -133,14 +153,14 @@ def near_copy(text: str, rng: random.Random, share: float = 0.02) -> str:
     return " ".join(words) + "\n\nMirrored with permission."
 
 
-def build_demo_corpus(out: str | Path, cfg: DemoCorpusConfig = DemoCorpusConfig()) -> dict:
+def build_demo_corpus(out: str | Path, benchmarks: str | Path, cfg: DemoCorpusConfig = DemoCorpusConfig()) -> dict:
     """Writes pool/*.jsonl.gz, pool/crawl.warc.gz, seed/{positives,negatives}.jsonl, heldout.jsonl
     and truth.json (every pool page's label and what was planted); returns the counts."""
     rng = random.Random(cfg.seed)
-    out = Path(out)
+    out, benchmarks = Path(out), Path(benchmarks)
     cap = cfg.max_per_source
     pages = [
-        *benchmark_pages(rng, cap // 2),
+        *benchmark_pages(benchmarks, rng, cap // 2),
         *docstring_pages(MATH_MODULES, "docs.scipy-stack.example", "math", cap // 4),
         *docstring_pages(GENERAL_MODULES, "docs.python.example/library", "general", cap // 8),
         *usr_share_doc_pages(cap * 3),
@@ -157,7 +177,7 @@ def build_demo_corpus(out: str | Path, cfg: DemoCorpusConfig = DemoCorpusConfig(
         text = page["text"] if exact else near_copy(page["text"], rng)
         planted.append({**page, "url": page["url"].replace("https://", "https://mirror.example/"), "text": text,
                         "copy_of": page["url"], "planted": "exact" if exact else "near"})
-    pool += planted + contaminated_pages(rng, cfg.contaminated)
+    pool += planted + contaminated_pages(benchmarks, rng, cfg.contaminated)
     rng.shuffle(pool)
     for i, page in enumerate(pool):
         page["id"] = f"doc-{i:05d}"

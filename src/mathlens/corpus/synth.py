@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..backends import Backend, Sampling
 from ..grading import equivalent, final_answer, maj_at_k
-from ..improve import Index
+from ..decontam import Index
 
 
 @dataclass(frozen=True)

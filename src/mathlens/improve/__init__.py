@@ -5,7 +5,7 @@ that does it round after round (``run_loop``); a reward model on the policy's ow
 the reward model in the reward (``grpo`` for the tiny policy, ``grpo_hf`` through TRL)."""
 
 from .config import LoopConfig
-from .decontam import EvalText, Index, decontaminate
+from ..decontam import EvalText, Index, decontaminate
 from .difficulty import PassRatePredictor, balanced_mix, pass_rate
 from .loop import run_loop
 from .rft import RFTConfig, rft_rows

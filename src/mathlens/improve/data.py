@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..records import read_jsonl, write_jsonl
 from .config import LoopConfig
-from .decontam import Index, decontaminate
+from ..decontam import Index, decontaminate
 from .difficulty import balanced_mix, bucket, held_out_error, pass_rate
 from .rft import RFTConfig, rft_rows
 

@@ -35,7 +35,7 @@ from ..progress import progress_bar
 from ..records import write_jsonl
 from .config import LoopConfig
 from .data import round_data, seed_rows
-from .decontam import EvalText, Index
+from ..decontam import EvalText, Index
 from .policy import load_policy, read_rows, train_hf, train_tiny, user_prompt
 from .world import rl_queries, world_files
 
@@ -157,7 +157,7 @@ def folder_round(folder: Path) -> int:
 
 def _rl_sample(cfg: LoopConfig, files: dict, index: Index, policy: Path, folder: Path, r: int, progress: bool) -> None:
     """k samples of each GRPO query (those not too close to an evaluation problem) by the SFT policy."""
-    from .decontam import decontaminate
+    from ..decontam import decontaminate
 
     queries, _ = decontaminate(read_rows(files["rl"]), index, "question")
     _sample(cfg, policy, queries, folder / RL_SAMPLES, r, progress, source="rl")

@@ -1,4 +1,5 @@
-"""Decontamination as the Qwen2.5-Math report does it: a training problem is dropped when it
+"""Decontamination as the Qwen2.5-Math report does it, shared by the improvement loop and the
+corpus pipeline: a training problem is dropped when it
 shares a 13-gram with an evaluation problem (both normalized: lower case, punctuation and
 symbols removed) *and* the longest common subsequence of the two, in words, covers more than
 0.6 of the shorter.
