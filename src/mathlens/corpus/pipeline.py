@@ -98,8 +98,8 @@ def read_texts(path: str | Path) -> list[dict]:
 class Run:
     """One corpus run's folders, stage statistics and executor."""
 
-    def __init__(self, cfg: CorpusConfig, progress: bool) -> None:
-        self.cfg, self.out, self.progress = cfg, Path(cfg.out), progress
+    def __init__(self, cfg: CorpusConfig) -> None:
+        self.cfg, self.out = cfg, Path(cfg.out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.stats_path = self.out / "stats.json"
         self.stats: dict = json.loads(self.stats_path.read_text()) if self.stats_path.is_file() else {}
@@ -158,7 +158,7 @@ def run_corpus(cfg: CorpusConfig, evaluation: Sequence[EvalText] = (), progress:
     ``evaluation``: the problems of ``cfg.decontaminate`` (``evaluation_problems`` reads them)."""
     if cfg.decontaminate and not evaluation:
         raise MathlensError(f"decontaminate names {', '.join(cfg.decontaminate)} but no evaluation problems came")
-    run = Run(cfg, progress)
+    run = Run(cfg)
     run.evaluation = list(evaluation)
     out = run.out
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
