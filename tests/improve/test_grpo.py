@@ -133,7 +133,8 @@ def test_trl_grpo_two_steps_with_our_reward_and_the_references(tmp_path, monkeyp
             return [float(len(c)) for c in completions]
 
     save_random_char_gpt2(tmp_path / "policy")
-    problems = [{"id": str(i), "question": f"What is {i} plus {i}?", "answer": str(2 * i)} for i in range(4)]
+    # answers a random model cannot hit (a lone digit it emits would verify "0")
+    problems = [{"id": str(i), "question": f"What is {i} plus {i}?", "answer": str(987654 + i)} for i in range(4)]
     cfg = grpo_hf.HFGRPOConfig(steps=2, problems_per_step=2, group_size=4, max_tokens=12, loss_type="grpo")
     result = grpo_hf.train_grpo_hf(str(tmp_path / "policy"), problems, cfg, tmp_path / "grpo", Scorer(), progress=False)
     assert len(seen) == 2 * 2 * 4 and set(seen) <= {p["answer"] for p in problems} and len(set(seen)) >= 2
@@ -187,7 +188,8 @@ def test_trl_grpo_with_the_python_tool_and_a_tool_calling_template(tmp_path):
     tok = AutoTokenizer.from_pretrained(tmp_path / "policy")
     tok.chat_template = qwen2_5_chat_template
     tok.save_pretrained(tmp_path / "policy")
-    problems = [{"id": str(i), "question": f"What is {i} plus {i}?", "answer": str(2 * i)} for i in range(4)]
+    # answers a random model cannot hit (a lone digit it emits would verify "0")
+    problems = [{"id": str(i), "question": f"What is {i} plus {i}?", "answer": str(987654 + i)} for i in range(4)]
     cfg = grpo_hf.HFGRPOConfig(steps=2, problems_per_step=2, group_size=2, max_tokens=8, tools=True)
     log = grpo_hf.train_grpo_hf(str(tmp_path / "policy"), problems, cfg, tmp_path / "grpo", progress=False)["log"]
     steps = [e for e in log if "reward" in e]

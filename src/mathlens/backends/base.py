@@ -54,14 +54,12 @@ def generate_keyed(backend: Backend, prompts: list, sampling: Sampling, keys: Se
     return backend.generate(prompts, sampling)
 
 
-def as_text(messages: list[dict], tokenizer: Any = None) -> str:
-    """The prompt a completion model reads: the chat template if there is one, else plain turns."""
-    if tokenizer is not None and getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    parts = []
-    for m in messages:
-        parts.append(m["content"] if m["role"] != "assistant" else m["content"] + "\n")
-    return "\n\n".join(parts) + "\n"
+def as_text(messages: list[dict], tokenizer: Any = None, chat_template: str = "auto") -> str:
+    """The prompt a completion model reads (``chat.render``): by default the chat template if
+    there is one, else plain turns."""
+    from .chat import render
+
+    return render(messages, tokenizer, chat_template)
 
 
 def cut_at_stop(text: str, stop: tuple[str, ...] | list[str], keep: bool = False) -> str:

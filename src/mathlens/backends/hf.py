@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import MathlensError
-from ..models.hf import load_causal_lm
+from ..models.hf import ModelArgs, load_causal_lm
 from .base import Sampling, cut_at_stop
 from .scoring import Scorer
 
@@ -14,8 +14,12 @@ from .scoring import Scorer
 class HFBackend:
     name = "hf"
 
-    def __init__(self, model: str, batch_size: int = 8, device: str | None = None) -> None:
-        self.model, self.tokenizer = load_causal_lm(model, device)
+    def __init__(
+        self, model: str, batch_size: int = 8, device: str | None = None, model_args: ModelArgs | str | None = None
+    ) -> None:
+        if batch_size < 1:
+            raise MathlensError(f"batch size {batch_size}: at least 1")
+        self.model, self.tokenizer = load_causal_lm(model, device, model_args)
         self.batch_size = batch_size
 
     def generate(self, prompts: list[str], sampling: Sampling, keys: Sequence[str] | None = None) -> list[list[str]]:
@@ -38,34 +42,45 @@ class HFBackend:
         )
 
 
+def by_length(tokenizer: Any, texts: list[str]) -> list[int]:
+    """Indices of ``texts`` longest first: batches of like lengths pad little (a CPU spends its
+    time on every padded position), and the longest batch runs first, so a prompt too long for
+    the model's context fails at once."""
+    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    return sorted(range(len(texts)), key=lambda i: -lengths[i])
+
+
 def generate_batched(
     model: Any, tokenizer: Any, texts: list[str], sampling: Sampling, batch_size: int
 ) -> list[list[str]]:
-    """``sampling.n`` continuations per text, each cut after its first stop string."""
+    """``sampling.n`` continuations per text, in order, each cut after its first stop string.
+    Texts are batched by token length; greedy text is what ``model.generate`` gives each batch."""
     import torch
 
     torch.manual_seed(sampling.seed)
-    out: list[list[str]] = []
-    for i in range(0, len(texts), batch_size):
-        batch = tokenizer(texts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(
-            model.device
-        )
-        limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
+    order = by_length(tokenizer, texts) if texts else []
+    results: dict[int, list[str]] = {}
+    limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
+    options: dict[str, Any] = {"max_new_tokens": sampling.max_tokens, "pad_token_id": tokenizer.pad_token_id}
+    if sampling.temperature > 0:
+        options |= {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}
+    else:  # greedy, whatever sampling settings the model's generation config carries
+        options |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    for i in range(0, len(order), batch_size):
+        picked = order[i : i + batch_size]
+        batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True, add_special_tokens=False)
+        batch = batch.to(model.device)
         asked = batch["input_ids"].size(1) + sampling.max_tokens
         if limit and asked > limit:  # past its positions a model fails deep inside with an index error
             raise MathlensError(
                 f"the model's context is {limit} tokens; a prompt of {batch['input_ids'].size(1)} and "
                 f"{sampling.max_tokens} new tokens need {asked} (fewer shots or --max-tokens)"
             )
-        options: dict[str, Any] = {"max_new_tokens": sampling.max_tokens, "pad_token_id": tokenizer.pad_token_id}
-        if sampling.temperature > 0:
-            options |= {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}
-        else:
-            options |= {"do_sample": False}
         with torch.inference_mode():
             ids = model.generate(**batch, num_return_sequences=sampling.n, **options)
         decoded = tokenizer.batch_decode(ids[:, batch["input_ids"].size(1) :], skip_special_tokens=True)
         # The stop is kept: TIR reads its output fence.
         decoded = [cut_at_stop(t, sampling.stop, keep=True) for t in decoded]
-        out += [decoded[j : j + sampling.n] for j in range(0, len(decoded), sampling.n)]
-    return out
+        for k, j in enumerate(picked):
+            results[j] = decoded[k * sampling.n : (k + 1) * sampling.n]
+    return [results[j] for j in range(len(texts))]

@@ -11,6 +11,7 @@ or a dropped connection is retried with exponential back-off before the run give
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Sequence
 
 from ..errors import MathlensError
@@ -38,6 +39,7 @@ class OpenAIBackend:
             raise MathlensError(f"unknown api {api!r}: one of {', '.join(APIS)}")
         self.model, self.api = model, api
         self.url = base_url.rstrip("/") + ("/chat/completions" if api == "chat" else "/completions")
+        api_key = api_key or os.environ.get("OPENAI_API_KEY")  # as the official client reads it
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.concurrency, self.retries, self.timeout, self.backoff = concurrency, retries, timeout, backoff
 

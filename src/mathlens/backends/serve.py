@@ -48,13 +48,20 @@ class BadRequest(Exception):
         self.param = param
 
 
-def make_app(backend: Backend, model_name: str, window_s: float = 0.003) -> Any:
-    """The ASGI application; ``app.state.batcher`` shows how requests were batched."""
+def make_app(backend: Backend, model_name: str, window_s: float = 0.003, completion_template: str = "off") -> Any:
+    """The ASGI application; ``app.state.batcher`` shows how requests were batched.
+    ``completion_template``: how /v1/completions text prompts reach the model: ``off`` as sent
+    (OpenAI's meaning of a completion), ``on``/``auto`` as one user turn through the chat template."""
     app = FastAPI(title="mathlens serve")
     batcher = app.state.batcher = Batcher(backend, window_s)
     scorer: Scorer | None = getattr(backend, "scorer", None)
     tokenizer = getattr(backend, "tokenizer", None)
     template = tokenizer if hasattr(tokenizer, "apply_chat_template") else None
+
+    def _as_turn(text: str) -> str:
+        if completion_template == "off":
+            return text
+        return as_text([{"role": "user", "content": text}], template, completion_template)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -109,7 +116,7 @@ def make_app(backend: Backend, model_name: str, window_s: float = 0.003) -> Any:
         entries = req.prompts()
         if req.logprobs is not None or any(isinstance(e, list) for e in entries):
             _need(scorer, "token ids or logprobs")
-        texts = [scorer.decode(e) if isinstance(e, list) else e for e in entries]
+        texts = [scorer.decode(e) if isinstance(e, list) else _as_turn(e) for e in entries]
         ids = [e if isinstance(e, list) else scorer.encode(e) for e in entries] if scorer else [None] * len(texts)
         max_tokens = DEFAULT_COMPLETION_TOKENS if req.max_tokens is None else req.max_tokens
         if max_tokens == 0 and not req.echo:
@@ -242,11 +249,11 @@ def _event(payload: dict) -> str:
 class Server:
     """uvicorn on a socket we bound ourselves: the port is taken (or refused) before the model loads."""
 
-    def __init__(self, sock: socket.socket, backend: Backend, model_name: str) -> None:
+    def __init__(self, sock: socket.socket, backend: Backend, model_name: str, completion_template: str = "off") -> None:
         import uvicorn
 
         self.socket, self.backend = sock, backend
-        self.app = make_app(backend, model_name)
+        self.app = make_app(backend, model_name, completion_template=completion_template)
         self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", timeout_keep_alive=30))
         self._thread: threading.Thread | None = None
 
@@ -276,7 +283,8 @@ class Server:
 
 
 def make_server(
-    backend: Backend | Callable[[], Backend], model_name: str, host: str = "127.0.0.1", port: int = 8000
+    backend: Backend | Callable[[], Backend], model_name: str, host: str = "127.0.0.1", port: int = 8000,
+    completion_template: str = "off",
 ) -> Server:
     """A server bound to ``host:port`` (0: any free port). ``backend`` may be a function that loads
     it: the port is then taken before the (slow) load, so a port in use is known at once."""
@@ -289,4 +297,4 @@ def make_server(
     except OSError as err:
         raise MathlensError(f"{host}:{port}: cannot listen ({err.strerror}); choose another --port") from None
     loaded = backend() if callable(backend) and not hasattr(backend, "generate") else backend
-    return Server(sock, loaded, model_name)
+    return Server(sock, loaded, model_name, completion_template)

@@ -1,22 +1,41 @@
-"""vLLM offline inference (``LLM.generate``), imported only when asked for; needs a GPU."""
+"""vLLM offline inference (``LLM.generate``), imported only when asked for; needs a GPU.
+
+Prompts arrive rendered (``chat.render`` with vLLM's own tokenizer, exactly as the hf backend
+renders them), so a model fine-tuned through the chat template is sampled through it too.
+A vLLM engine takes the GPU's memory for its KV cache and cannot share a device with a second
+one, so a process keeps one engine per (model, loading options) and hands it to every backend
+asking for it (the improvement loop opens a backend per round).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ..errors import MathlensError
+from ..models.hf import ModelArgs
+from ..models.sources import resolve_source
 from .base import Sampling
+
+
+@lru_cache(maxsize=1)
+def _engine(source: str, args: ModelArgs):
+    try:
+        from vllm import LLM
+    except ImportError:
+        raise MathlensError("the vllm backend needs vLLM: pip install vllm (a CUDA machine)") from None
+    dtype = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
+             "float16": "float16", "fp16": "float16"}.get(args.dtype, "auto")  # fmt: skip
+    return LLM(model=source, dtype=dtype, revision=args.revision, trust_remote_code=args.trust_remote_code)
 
 
 class VLLMBackend:
     name = "vllm"
 
-    def __init__(self, model: str, **engine_args) -> None:
-        try:
-            from vllm import LLM
-        except ImportError:
-            raise MathlensError("the vllm backend needs vLLM: pip install vllm (a CUDA machine)") from None
-        self.llm = LLM(model=model, **engine_args)
+    def __init__(self, model: str, model_args: ModelArgs | str | None = None) -> None:
+        args = ModelArgs.parse(model_args)
+        self.llm = _engine(resolve_source(model, args.cache), args)
+        self.tokenizer = self.llm.get_tokenizer()
 
     def generate(self, prompts: list[str], sampling: Sampling, keys: Sequence[str] | None = None) -> list[list[str]]:
         from vllm import SamplingParams
@@ -30,5 +49,8 @@ class VLLMBackend:
             include_stop_str_in_output=True,
             seed=sampling.seed,
         )
-        results = self.llm.generate(prompts, params)
+        # Token ids, not text: vLLM would add special tokens the rendered text already holds;
+        # the hf backend encodes with add_special_tokens=False too.
+        ids = [{"prompt_token_ids": self.tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts]
+        results = self.llm.generate(ids, params)
         return [[c.text for c in r.outputs] for r in results]

@@ -9,7 +9,7 @@ import typing
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -97,3 +97,26 @@ def config_defaults(config: Any) -> Callable:
         return fn
 
     return wrap
+
+
+# How a Hugging Face model is loaded and prompted: the same flags on every verb that prompts one.
+ModelArgsOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model-args",
+        help="hf/vllm loading options, lm-eval's form: dtype=auto|float32|bfloat16,revision=…,device_map=auto,"
+        "trust_remote_code=true,attn_implementation=sdpa,cache=DIR (where .gguf files are converted).",
+    ),
+]
+ChatTemplateOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--chat-template",
+        help="auto (the model's chat template if it has one), on, or off (exactly the text, as a completion).",
+    ),
+]
+FewshotAsTurnsOption = Annotated[
+    Optional[bool],
+    typer.Option("--fewshot-as-turns", help="Few-shot examples as alternating user/assistant turns, not one text."),
+]
+SystemOption = Annotated[Optional[str], typer.Option("--system", help="System prompt (replaces the template's).")]

@@ -9,7 +9,18 @@ import typer
 from rich.table import Table
 
 from ..errors import MathlensError
-from .common import Quiet, capability, options, out_console, pct, user_errors
+from .common import (
+    ChatTemplateOption,
+    FewshotAsTurnsOption,
+    ModelArgsOption,
+    Quiet,
+    SystemOption,
+    capability,
+    options,
+    out_console,
+    pct,
+    user_errors,
+)
 
 app = capability("The evaluation harness.")
 
@@ -34,12 +45,17 @@ def grade(
 
 @app.command(
     "eval",
-    epilog="Example: mathlens eval --backend hf --model ./checkpoint --benchmark gsm8k,math_test500 --mode tir -n 4 --temperature 0.7 --out runs/eval",
+    epilog="Example: mathlens eval --backend hf --model ./checkpoint --benchmark gsm8k,math_test500 --mode tir -n 4 --temperature 0.7 --out runs/eval\n\n"
+    "The packaged real model: mathlens eval --backend hf --model smollm2-135m-instruct --benchmark gsm8k --limit 20 --max-tokens 256 --out runs/smol-gsm8k",
 )
 @user_errors
 def eval_(
     model: Annotated[
-        str, typer.Option(help="Checkpoint (tiny: ckpt.pt), HF id or folder, or the served model's name.")
+        str,
+        typer.Option(
+            help="Checkpoint (tiny: ckpt.pt); a hub id, HF folder, .gguf file or smollm2-135m-instruct; "
+            "or the served model's name."
+        ),
     ],
     backend: Annotated[str, typer.Option(help="tiny, hf, vllm or openai.")] = "hf",
     benchmark: Annotated[str, typer.Option(help="Comma-separated: gsm8k, math_test500, … or .jsonl files.")] = "gsm8k",
@@ -68,6 +84,17 @@ def eval_(
         str,
         typer.Option(help="openai backend: completions (prompt rendered here) or chat (the server's chat template)."),
     ] = "completions",
+    api_key: Annotated[
+        Optional[str], typer.Option(help="openai backend: the API key.", show_default="$OPENAI_API_KEY")
+    ] = None,
+    model_args: ModelArgsOption = "",
+    batch_size: Annotated[int, typer.Option(help="hf backend: prompts per generate call (grouped by length).")] = 8,
+    chat_template: ChatTemplateOption = "auto",
+    fewshot_as_turns: FewshotAsTurnsOption = False,
+    system: SystemOption = None,
+    stop: Annotated[
+        Optional[list[str]], typer.Option(help="A stop string (repeat for several), besides the template's.")
+    ] = None,
     out: Annotated[
         Path,
         typer.Option(help="Run folder: samples.jsonl, metrics.json, metrics_by_subject/level.json; rerun to resume."),
@@ -85,7 +112,7 @@ def eval_(
     from ..evals.run import EvalConfig, run_eval
 
     reward_model = flags.pop("rm")
-    cfg = EvalConfig(**flags)
+    cfg = EvalConfig(**(flags | {"stop": tuple(flags["stop"] or ())}))
     if reward_model is not None:  # loaded first: a wrong path fails before any sampling
         from ..improve.rm import load_reward_model
 
@@ -161,23 +188,44 @@ def report(
     print_report(summarize(path, by), path.parent)
 
 
-@app.command(epilog="Example: mathlens serve --backend hf --model ./checkpoint --port 8000")
+@app.command(
+    epilog="Example: mathlens serve --backend hf --model ./checkpoint --port 8000\n\n"
+    "A real model from a .gguf file: mathlens serve --backend hf --model SmolLM2-135M-Instruct.Q4_1.gguf"
+)
 @user_errors
 def serve(
-    model: Annotated[str, typer.Option(help="Checkpoint (tiny: ckpt.pt) or HF id or folder.")],
+    model: Annotated[
+        str, typer.Option(help="Checkpoint (tiny: ckpt.pt), hub id, HF folder, .gguf file or smollm2-135m-instruct.")
+    ],
     backend: Annotated[str, typer.Option(help="tiny or hf.")] = "tiny",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     name: Annotated[
         Optional[str], typer.Option(help="Model name clients use.", show_default="the --model value")
     ] = None,
+    model_args: ModelArgsOption = "",
+    batch_size: Annotated[int, typer.Option(help="hf backend: prompts per generate call.")] = 16,
+    chat_template: Annotated[
+        str,
+        typer.Option(
+            "--chat-template",
+            help="/v1/completions prompts: off (the text as sent, as OpenAI does), on or auto (as one user turn "
+            "through the model's chat template).",
+        ),
+    ] = "off",
 ) -> None:
     """Serve a local model over an OpenAI-compatible API (/v1/completions, /v1/chat/completions)."""
     from ..backends import make_backend
+    from ..backends.chat import check_mode
     from ..backends.serve import make_server
 
-    options = {"mix_lengths": True} if backend == "tiny" else {}  # concurrent requests rarely share a length
-    server = make_server(lambda: make_backend(backend, model, **options), name or model, host, port)  # binds, then loads
+    check_mode(chat_template)
+    if backend == "tiny":
+        options: dict = {"mix_lengths": True}  # concurrent requests rarely share a length
+    else:
+        options = {"batch_size": batch_size, "model_args": model_args}
+    server = make_server(lambda: make_backend(backend, model, **options), name or model, host, port,
+                         completion_template=chat_template)  # fmt: skip  (binds, then loads)
     out_console.print(f"serving {model} at http://{host}:{server.server_port}/v1 (Ctrl-C stops)")
     try:
         server.serve_forever()

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from ..errors import MathlensError
-from .common import Quiet, capability, options, out_console, pct, user_errors
+from ..backends.chat import check_mode
+from .common import ChatTemplateOption, ModelArgsOption, Quiet, capability, options, out_console, pct, user_errors
 
 app = capability("Self-improvement: the improvement loop, rejection-sampled data and decontamination.")
 
@@ -95,7 +96,11 @@ def improve(
     out: Annotated[Optional[Path], typer.Option(help="Loop folder (round-r/ per round); a killed loop resumes.")] = None,
     rounds: Annotated[Optional[int], typer.Option(help="Rounds after the seed round 0.")] = None,
     backend: Annotated[Optional[str], typer.Option(help="tiny, hf or vllm.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="hf/vllm: the starting checkpoint.")] = None,
+    model: Annotated[
+        Optional[str], typer.Option(help="hf/vllm: the starting checkpoint (hub id, folder, .gguf, packaged name).")
+    ] = None,
+    model_args: ModelArgsOption = None,
+    chat_template: ChatTemplateOption = None,
     mode: Annotated[Optional[str], typer.Option(help="cot or tir.")] = None,
     steps: Annotated[Optional[int], typer.Option(help="tiny: training steps per round.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seeds the world, sampling and training.")] = None,
@@ -107,7 +112,8 @@ def improve(
     from ..evals.problems import load_benchmark
     from ..improve import EvalText, LoopConfig, run_loop
 
-    flags = options(dict(out=out, rounds=rounds, backend=backend, model=model, mode=mode, steps=steps, seed=seed))
+    flags = options(dict(out=out, rounds=rounds, backend=backend, model=model, mode=mode, steps=steps, seed=seed,
+                         model_args=model_args, chat_template=chat_template))  # fmt: skip
     cfg = resolve(LoopConfig, config, **flags)
     texts = [EvalText(Path(s).stem, p.question) for s in cfg.data.decontaminate for p in load_benchmark(s, data_dir)]
     results = run_loop(cfg, texts, progress=not quiet)
@@ -147,13 +153,14 @@ rm_app = typer.Typer(
 @rm_app.command("train", epilog="Example: mathlens rm train --policy runs/improve/round-2/model --samples runs/improve/round-3/samples.jsonl --out runs/rm")
 @user_errors
 def rm_train(
-    policy: Annotated[Path, typer.Option(help="The policy the reward model starts from: a tiny model folder (or ckpt.pt), or a Hugging Face folder or hub id.")],
+    policy: Annotated[str, typer.Option(help="The policy the reward model starts from: a tiny model folder (or ckpt.pt), or a Hugging Face folder, hub id, .gguf or packaged name.")],
     samples: Annotated[Path, typer.Option(help="Graded samples.jsonl of that policy (eval or a loop round).")],
     out: Annotated[Path, typer.Option(help="Folder for the reward model (rm.pt, or a Hugging Face checkpoint).")] = Path("runs/rm"),
     steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 300,
     problems_per_step: Annotated[int, typer.Option(help="Problems (all their samples) per step.")] = 16,
     lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    chat_template: ChatTemplateOption = "auto",
     quiet: Quiet = False,
 ) -> None:
     """Train a reward model (the policy plus a two-layer scalar head) with the listwise loss."""
@@ -163,7 +170,7 @@ def rm_train(
     if steps < 1 or problems_per_step < 1:
         raise MathlensError("--steps and --problems-per-step must be at least 1")
     rows = [row for _, row in read_jsonl(samples, torn_tail=True)]
-    log = train_reward_model(policy, rows, RMConfig(steps, problems_per_step, lr, seed), out, progress=not quiet)
+    log = train_reward_model(policy, rows, RMConfig(steps, problems_per_step, lr, seed, check_mode(chat_template)), out, progress=not quiet)
     out_console.print(f"{out}: {log['problems']} problems with right and wrong samples, "
                       f"loss {log['losses'][0]:.3f} → {log['losses'][-1]:.3f}")  # fmt: skip
 
@@ -207,6 +214,9 @@ def grpo(
     max_correct: Annotated[int, typer.Option(help="… and at most this many.")] = 5,
     max_tokens: Annotated[int, typer.Option(help="Tokens per decode (per tool round in TIR).")] = 96,
     seed: Annotated[int, typer.Option(help="Seeds problems and samples per step.")] = 0,
+    updates: Annotated[int, typer.Option(help="Optimizer steps per batch of rollouts (TRL's μ).")] = 2,
+    chat_template: ChatTemplateOption = "auto",
+    use_vllm: Annotated[bool, typer.Option("--use-vllm", help="Hugging Face: TRL samples with vLLM (a GPU).")] = False,
     quiet: Quiet = False,
 ) -> None:
     """Reinforcement learning with GRPO: reward σ(0.5·r_m) + (r_v − 1), group-normalised, KL to the start."""
@@ -222,7 +232,7 @@ def grpo(
     scorer = load_reward_model(rm) if rm is not None else None  # a wrong path fails before any training
     if is_tiny_checkpoint(policy):
         cfg = GRPOConfig(steps=steps, problems_per_step=problems_per_step, group_size=group_size, max_tokens=max_tokens,
-                         lr=lr, clip=clip, beta=beta, loss_type=loss_type, seed=seed)  # fmt: skip
+                         lr=lr, clip=clip, beta=beta, updates_per_batch=updates, loss_type=loss_type, seed=seed)  # fmt: skip
         log = train_grpo(policy, problems, cfg, out, scorer, mode, progress=not quiet)["log"]
         first, last = log[0], log[-1]
         out_console.print(f"{out / 'ckpt.pt'}: {len(problems)} problems; verified share of rollouts "
@@ -232,6 +242,7 @@ def grpo(
     from ..improve.grpo_hf import HFGRPOConfig, train_grpo_hf
 
     cfg = HFGRPOConfig(steps=steps, problems_per_step=problems_per_step, group_size=group_size, max_tokens=max_tokens,
-                       lr=lr, beta=beta, loss_type=loss_type, clip=clip, tools=mode == "tir", seed=seed)  # fmt: skip
+                       lr=lr, beta=beta, loss_type=loss_type, clip=clip, num_iterations=updates, tools=mode == "tir",
+                       chat_template=check_mode(chat_template), use_vllm=use_vllm, seed=seed)  # fmt: skip
     train_grpo_hf(policy, problems, cfg, out, scorer, progress=not quiet)
     out_console.print(f"{out}: {len(problems)} problems, {steps} steps; log in {out / 'grpo_log.json'}")

@@ -10,7 +10,19 @@ from rich.table import Table
 
 from ..config import resolve
 from ..lab.configs import LengthGenConfig, LSOConfig
-from .common import Quiet, capability, config_defaults, options, out_console, pct, user_errors
+from .common import (
+    ChatTemplateOption,
+    FewshotAsTurnsOption,
+    ModelArgsOption,
+    Quiet,
+    SystemOption,
+    capability,
+    config_defaults,
+    options,
+    out_console,
+    pct,
+    user_errors,
+)
 
 app = capability("The case-or-rule lab.")
 SWEEP_DEFAULTS = {"radius": "1,2,4,6,8,10,15", "control": False, "out": "runs/sweep"}
@@ -77,6 +89,7 @@ Temperature = Annotated[Optional[float], typer.Option(help="With --model and --s
 MaxTokens = Annotated[
     Optional[int], typer.Option(help="With --model: new tokens per answer.", show_default="longest target + 2")
 ]
+GenBatchSize = Annotated[Optional[int], typer.Option(help="With --backend hf: prompts per generate call.")]
 TrainCells = Annotated[
     Optional[int], typer.Option(help="With --model: evaluate at most this many training cells (seeded sample).")
 ]
@@ -84,7 +97,8 @@ TrainCells = Annotated[
 
 @app.command(
     epilog="Example: mathlens lso --task addition --range 0-99 --center 50,50 --radius 10 --out runs/add-r10\n\n"
-    "Any model: mathlens lso --backend openai --model M --base-url http://127.0.0.1:8000/v1 --format rule --shots 8 --out runs/lso-M"
+    "Any model: mathlens lso --backend openai --model M --base-url http://127.0.0.1:8000/v1 --format rule --shots 8 --out runs/lso-M\n\n"
+    "A pretrained model, prompted as a completion: mathlens lso --backend hf --model smollm2-135m-instruct --shots 8 --chat-template off --out runs/lso-smol"
 )
 @user_errors
 @config_defaults(LSOConfig())
@@ -122,6 +136,11 @@ def lso(
     temperature: Temperature = None,
     max_tokens: MaxTokens = None,
     train_cells: TrainCells = None,
+    model_args: ModelArgsOption = None,
+    gen_batch_size: GenBatchSize = None,
+    chat_template: ChatTemplateOption = None,
+    fewshot_as_turns: FewshotAsTurnsOption = None,
+    system: SystemOption = None,
     out: Out = None,
     config: ConfigFile = None,
     resume: Resume = None,
@@ -244,6 +263,11 @@ def lengthgen(
     samples: Samples = None,
     temperature: Temperature = None,
     max_tokens: MaxTokens = None,
+    model_args: ModelArgsOption = None,
+    gen_batch_size: GenBatchSize = None,
+    chat_template: ChatTemplateOption = None,
+    fewshot_as_turns: FewshotAsTurnsOption = None,
+    system: SystemOption = None,
     rule_style: Annotated[
         Optional[str],
         typer.Option(

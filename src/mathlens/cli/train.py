@@ -7,15 +7,20 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Quiet, capability, out_console, user_errors
+from .common import ChatTemplateOption, ModelArgsOption, Quiet, capability, out_console, user_errors
 
 app = capability("Training pretrained models.")
 
 
-@app.command(epilog="Example: mathlens finetune --model ./tiny-llama --data data/rfft.jsonl --lora --out runs/ft")
+@app.command(
+    epilog="Example: mathlens finetune --model ./tiny-llama --data data/rfft.jsonl --lora --out runs/ft\n\n"
+    "The packaged real model: mathlens finetune --model smollm2-135m-instruct --data data/rfft.jsonl --lora --steps 20"
+)
 @user_errors
 def finetune(
-    model: Annotated[str, typer.Option(help="Hugging Face model id or local folder.")],
+    model: Annotated[
+        str, typer.Option(help="Hub id, Hugging Face folder, .gguf file or smollm2-135m-instruct.")
+    ],
     data: Annotated[Path, typer.Option(help="JSONL from `mathlens export`.")],
     lora: Annotated[
         bool, typer.Option("--lora", help="Train LoRA adapters (peft), merged into the saved model.")
@@ -40,6 +45,8 @@ def finetune(
         Optional[float], typer.Option(help="Peak learning rate.", show_default="2e-5 full, 1e-4 with --lora")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of init and order.")] = 0,
+    model_args: ModelArgsOption = "",
+    chat_template: ChatTemplateOption = "auto",
     out: Annotated[Path, typer.Option(help="Output folder for the model.")] = Path("runs/finetune"),
     quiet: Quiet = False,
 ) -> None:
@@ -66,6 +73,8 @@ def finetune(
         save_steps=save_steps,
         resume=resume,
         seed=seed,
+        chat_template=chat_template,
+        model_args=model_args,
     )
     losses = run(cfg, progress=not quiet).losses
     out_console.print(f"{len(losses)} logged steps, loss {losses[0]:.4f} → {losses[-1]:.4f}; model in {out}")

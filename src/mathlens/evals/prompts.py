@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from ..backends.chat import raw_text
 from ..errors import MathlensError
 
 
@@ -20,12 +21,21 @@ class PromptTemplate:
     system: str = ""
     user: str = "{question}"
     shots: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (question, answer) pairs
+    stop: tuple[str, ...] = field(default_factory=tuple)  # where an answer ends (a base model goes on)
 
-    def messages(self, question: str) -> list[dict]:
-        out = [{"role": "system", "content": self.system}] if self.system else []
+    def messages(self, question: str, fewshot_as_turns: bool = False, system: str | None = None) -> list[dict]:
+        """The chat for ``question``: the system prompt (``system`` replaces the template's),
+        then the shots as alternating turns (``fewshot_as_turns``, lm-evaluation-harness's
+        multiturn) or, by default, shots and question as one user turn."""
+        system = self.system if system is None else system
+        out = [{"role": "system", "content": system}] if system else []
+        turns: list[dict] = []
         for q, a in self.shots:
-            out += [{"role": "user", "content": self.user.format(question=q)}, {"role": "assistant", "content": a}]
-        return out + [{"role": "user", "content": self.user.format(question=question)}]
+            turns += [{"role": "user", "content": self.user.format(question=q)}, {"role": "assistant", "content": a}]
+        turns.append({"role": "user", "content": self.user.format(question=question)})
+        if len(turns) > 1 and not fewshot_as_turns:
+            turns = [{"role": "user", "content": raw_text(turns)}]
+        return out + turns
 
 
 FEW_SHOT = (
@@ -54,13 +64,16 @@ TEMPLATES = {
         system="Please integrate natural language reasoning with programs to solve the problem above, "
         "and put your final answer within \\boxed{}.",
     ),
-    "fewshot-cot": PromptTemplate("fewshot-cot", user="Question: {question}\nAnswer:", shots=FEW_SHOT),
+    "fewshot-cot": PromptTemplate(
+        "fewshot-cot", user="Question: {question}\nAnswer:", shots=FEW_SHOT, stop=("\n\nQuestion:",)
+    ),
     "plain": PromptTemplate("plain"),
 }
 
 
 def load_template(name_or_path: str) -> PromptTemplate:
-    """A template by name, or a YAML file with ``system``, ``user`` (containing {question}) and ``shots``."""
+    """A template by name, or a YAML file with ``system``, ``user`` (containing {question}),
+    ``shots`` and ``stop`` (a string or a list)."""
     if name_or_path in TEMPLATES:
         return TEMPLATES[name_or_path]
     path = Path(name_or_path)
@@ -70,11 +83,13 @@ def load_template(name_or_path: str) -> PromptTemplate:
         spec = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise MathlensError(f"{path}: not valid YAML ({err})") from None
-    unknown = set(spec) - {"system", "user", "shots"}
+    unknown = set(spec) - {"system", "user", "shots", "stop"}
     if unknown:
-        raise MathlensError(f"{path}: unknown key {min(unknown)!r} (system, user, shots)")
+        raise MathlensError(f"{path}: unknown key {min(unknown)!r} (system, user, shots, stop)")
     user = spec.get("user", "{question}")
     if "{question}" not in user:
         raise MathlensError(f"{path}: 'user' must contain {{question}}")
     shots = tuple((s["question"], s["answer"]) for s in spec.get("shots", []))
-    return PromptTemplate(path.stem, spec.get("system", ""), user, shots)
+    stop = spec.get("stop", [])
+    stop = (stop,) if isinstance(stop, str) else tuple(stop)
+    return PromptTemplate(path.stem, spec.get("system", ""), user, shots, stop)

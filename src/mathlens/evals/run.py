@@ -15,9 +15,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..backends import BACKENDS, Conversation, Prompt, Sampling, as_text, make_backend
+from ..backends.chat import check_mode, prompting_record
 from ..backends.solve import graded_samples
 from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
+from ..models.hf import ModelArgs
 from ..progress import progress_bar
 from .problems import Problem, load_benchmark
 from .prompts import load_template
@@ -37,6 +39,11 @@ SAMPLE_SETTINGS = (
     "max_tool_calls",
     "seed",
     "api",
+    "model_args",
+    "chat_template",
+    "fewshot_as_turns",
+    "system",
+    "stop",
 )
 
 
@@ -59,6 +66,13 @@ class EvalConfig:
     base_url: str = "http://127.0.0.1:8000/v1"
     concurrency: int = 16
     api: str = "completions"  # openai backend: completions (text prompts) or chat (messages)
+    api_key: str | None = None  # openai backend; None: $OPENAI_API_KEY (never written to config.json)
+    model_args: str = ""  # hf and vllm: dtype=…,revision=…,device_map=…,trust_remote_code=…,attn_implementation=…
+    batch_size: int = 8  # hf: prompts per generate call (batched by length)
+    chat_template: str = "auto"  # auto (the model's chat template if it has one) | on | off (exactly the text)
+    fewshot_as_turns: bool = False  # shots as alternating user/assistant turns, not one user turn
+    system: str | None = None  # replaces the template's system prompt ("" for none)
+    stop: tuple[str, ...] = ()  # stop strings, besides the template's
     out: str = "runs/eval"
     overwrite: bool = False  # start the run folder over instead of refusing samples of other settings
 
@@ -69,8 +83,24 @@ class EvalConfig:
             raise MathlensError("--model is required")
         if self.api not in ("completions", "chat"):
             raise MathlensError(f"api {self.api!r}: choose completions or chat")
-        if self.n < 1 or self.chunk < 1:
-            raise MathlensError("n and chunk must be >= 1")
+        if self.n < 1 or self.chunk < 1 or self.batch_size < 1:
+            raise MathlensError("n, chunk and batch size must be >= 1")
+        check_mode(self.chat_template)
+        self.stop = tuple(self.stop)
+
+    def saved(self) -> dict:
+        """The settings as config.json holds them (JSON types; the API key left out)."""
+        return json.loads(json.dumps({k: v for k, v in asdict(self).items() if k != "api_key"}))
+
+    def backend_options(self) -> dict:
+        """What ``make_backend`` takes for this backend."""
+        if self.backend == "openai":
+            return {"base_url": self.base_url, "concurrency": self.concurrency, "api": self.api, "api_key": self.api_key}
+        if self.backend == "hf":
+            return {"batch_size": self.batch_size, "model_args": ModelArgs.parse(self.model_args)}
+        if self.backend == "vllm":
+            return {"model_args": ModelArgs.parse(self.model_args)}
+        return {}
 
 
 def _check_run_folder(out: Path, cfg: EvalConfig) -> None:
@@ -86,7 +116,7 @@ def _check_run_folder(out: Path, cfg: EvalConfig) -> None:
         saved = json.loads(saved_path.read_text())
     except json.JSONDecodeError:
         raise MathlensError(f"{saved_path}: not valid JSON; use --overwrite to start the run over") from None
-    wanted = asdict(cfg)
+    wanted = cfg.saved()
     changed = [k for k in SAMPLE_SETTINGS if saved.get(k) != wanted[k]]
     if changed:
         was = ", ".join(f"{k} {saved.get(k)!r} → {wanted[k]!r}" for k in changed)
@@ -118,17 +148,23 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     problems = [p for name in cfg.benchmark.split(",") for p in load_benchmark(name.strip(), cfg.data_dir, cfg.limit)]
     _check_run_folder(out, cfg)  # everything the user gave is valid before anything is written
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
     samples_path = out / "samples.jsonl"
     done = _done(samples_path)
     todo = [p for p in problems if (p.source, p.id) not in done]
-    options = (
-        {"base_url": cfg.base_url, "concurrency": cfg.concurrency, "api": cfg.api} if cfg.backend == "openai" else {}
-    )
-    backend = backend or make_backend(cfg.backend, cfg.model, **options)
+    backend = backend or make_backend(cfg.backend, cfg.model, **cfg.backend_options())
     tokenizer = getattr(backend, "tokenizer", None)
     tokenizer = tokenizer if hasattr(tokenizer, "apply_chat_template") else None
-    sampling = Sampling(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, seed=cfg.seed)
+    stop = tuple(dict.fromkeys(template.stop + cfg.stop))
+    sampling = Sampling(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, stop=stop, seed=cfg.seed)
+    record = prompting_record(tokenizer, cfg.chat_template, template.name, stop, cfg.system, cfg.fewshot_as_turns)
+    (out / "config.json").write_text(json.dumps(cfg.saved() | {"prompting": record}, indent=1))
+
+    def prompt(problem: Problem) -> Prompt:
+        return _prompt(template.messages(problem.question, cfg.fewshot_as_turns, cfg.system), backend, tokenizer,
+                       cfg.chat_template)  # fmt: skip
+
+    if todo and progress:
+        print(f"first prompt ({record['template']}, chat template {cfg.chat_template}):\n{prompt(todo[0])!s}")
     correct = sum_samples = 0
     with tool_sandbox() if cfg.mode == "tir" else nullcontext() as box:
         started = time.monotonic()
@@ -136,7 +172,7 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
             task = bar.add_task("eval", total=len(problems), completed=len(problems) - len(todo), info="")
             for start in range(0, len(todo), cfg.chunk):
                 chunk = todo[start : start + cfg.chunk]
-                prompts = [_prompt(template.messages(p.question), backend, tokenizer) for p in chunk]
+                prompts = [prompt(p) for p in chunk]
                 rows = _solve(chunk, prompts, backend, sampling, cfg, box)
                 for row in rows:
                     sink.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -155,11 +191,11 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     return metrics
 
 
-def _prompt(messages: list[dict], backend, tokenizer) -> Prompt:
+def _prompt(messages: list[dict], backend, tokenizer, chat_template: str = "auto") -> Prompt:
     """Messages for a chat API (the server applies the template), else the rendered text."""
     if getattr(backend, "api", None) == "chat":
         return Conversation(tuple(messages))
-    return as_text(messages, tokenizer)
+    return as_text(messages, tokenizer, chat_template)
 
 
 def _solve(

@@ -113,7 +113,9 @@ class LoopConfig:
     rounds: int = 3
     seed: int = 0
     backend: str = "tiny"  # tiny | hf | vllm
-    model: str = ""  # hf/vllm: the starting checkpoint (hub id or folder); tiny: trained here
+    model: str = ""  # hf/vllm: the starting checkpoint (hub id, folder, .gguf or packaged name); tiny: trained here
+    model_args: str = ""  # hf/vllm sampling: loading options (models.hf.ModelArgs)
+    chat_template: str = "auto"  # hf/vllm: how questions are rendered, in sampling, SFT, the RM and GRPO alike
     mode: str = "tir"  # tir: the policy writes the program, the sandbox computes | cot: it computes itself
     device: str = "auto"
     world: WorldSpec = field(default_factory=WorldSpec)
@@ -134,6 +136,8 @@ class LoopConfig:
             raise MathlensError(f"backend {self.backend}: --model names the starting checkpoint")
         if self.mode not in STYLES:
             raise MathlensError(f"mode {self.mode!r}: choose cot or tir")
+        if self.chat_template not in ("auto", "on", "off"):
+            raise MathlensError(f"chat_template {self.chat_template!r}: choose auto, on or off")
         if self.training.init not in ("previous", "seed"):
             raise MathlensError(f"init {self.training.init!r}: choose previous or seed")
         if self.rounds < 0 or self.sampling.k < 1 or self.evaluation.eval_n < 1:

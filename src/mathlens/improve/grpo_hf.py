@@ -14,6 +14,7 @@ template that renders tool calls (Qwen's do) and a model tuned to make them.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -43,6 +44,8 @@ class HFGRPOConfig:
     save_steps: int = 50
     tools: bool = False  # TIR: the model may call a `python` tool (our sandbox) through TRL's tool loop
     max_tool_calls: int = 2
+    chat_template: str = "auto"  # how a question is rendered (tools: always the chat template, TRL's way)
+    use_vllm: bool = False  # sample rollouts with vLLM inside the trainer (TRL's colocate mode; a GPU)
     seed: int = 0
 
 
@@ -79,6 +82,30 @@ def python_tool(sandbox) -> Callable[[str], str]:
     return python
 
 
+def grpo_arguments(cfg: HFGRPOConfig, out: Path, progress: bool = True) -> dict:
+    """``trl.GRPOConfig``'s arguments from ours: each of our settings reaches the trainer."""
+    from ..train.hf import trainer_args
+
+    if cfg.use_vllm and importlib.util.find_spec("vllm") is None:
+        raise MathlensError("use_vllm: vLLM is not installed (pip install vllm, on a CUDA machine)")
+    vllm = {"use_vllm": True, "vllm_mode": "colocate"} if cfg.use_vllm else {}
+    return dict(
+        max_steps=cfg.steps,
+        per_device_train_batch_size=cfg.problems_per_step * cfg.group_size,
+        num_generations=cfg.group_size,
+        max_completion_length=cfg.max_tokens,
+        temperature=cfg.temperature,
+        learning_rate=cfg.lr,
+        beta=cfg.beta,
+        loss_type=cfg.loss_type,
+        epsilon=cfg.clip,
+        num_iterations=cfg.num_iterations,
+        max_tool_calling_iterations=cfg.max_tool_calls if cfg.tools else None,
+        **vllm,
+        **trainer_args(out, cfg.seed, cfg.save_steps, progress),
+    )
+
+
 def train_grpo_hf(
     policy: str,
     problems: Sequence[dict],
@@ -97,33 +124,21 @@ def train_grpo_hf(
         from datasets import Dataset
     except ImportError:
         raise MathlensError("GRPO on Hugging Face models needs TRL and datasets: pip install 'mathlens[finetune]'") from None
-    from ..train.hf import last_checkpoint, quiet_datasets, quiet_trainer, trainer_args
+    from ..train.hf import last_checkpoint, quiet_datasets, quiet_trainer, training_args
 
     if not progress:
         quiet_datasets()
-    model, tokenizer = load_causal_lm(policy, device="cpu")  # the trainer places it
+    model, tokenizer = load_causal_lm(policy, device="cpu", args=training_args(""))  # the trainer places it
     if cfg.tools and not getattr(tokenizer, "chat_template", None):
         raise MathlensError(f"{policy}: tools need a chat template that renders tool calls; this tokenizer has none")
     # With tools, prompts are conversations: TRL renders them with the tools' schema in the template.
     dataset = Dataset.from_list(
-        [{"prompt": [{"role": "user", "content": p["question"]}] if cfg.tools else prompt_text(tokenizer, p["question"]),
+        [{"prompt": [{"role": "user", "content": p["question"]}] if cfg.tools
+          else prompt_text(tokenizer, p["question"], cfg.chat_template),
           "question": p["question"], "answer": p["answer"]} for p in problems]  # fmt: skip
     )
     out = Path(out)
-    args = trl.GRPOConfig(
-        max_steps=cfg.steps,
-        per_device_train_batch_size=cfg.problems_per_step * cfg.group_size,
-        num_generations=cfg.group_size,
-        max_completion_length=cfg.max_tokens,
-        temperature=cfg.temperature,
-        learning_rate=cfg.lr,
-        beta=cfg.beta,
-        loss_type=cfg.loss_type,
-        epsilon=cfg.clip,
-        num_iterations=cfg.num_iterations,
-        max_tool_calling_iterations=cfg.max_tool_calls if cfg.tools else None,
-        **trainer_args(out, cfg.seed, cfg.save_steps, progress),
-    )
+    args = trl.GRPOConfig(**grpo_arguments(cfg, out, progress))
     with tool_sandbox() if cfg.tools else nullcontext() as box:
         trainer = trl.GRPOTrainer(
             model=model,

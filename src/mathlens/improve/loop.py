@@ -137,7 +137,7 @@ def _train_rm(cfg: LoopConfig, policy, folder: Path, progress: bool) -> None:
     if not signal_groups(rows):  # every problem all right or all wrong: nothing to learn, the round goes on without
         (folder / "rm" / "rm_report.json").write_text(json.dumps({"trained": False, "problems": 0}))
         return
-    rm = RMConfig(w.rm_steps, w.rm_problems_per_step, w.rm_lr, cfg.seed + folder_round(folder))
+    rm = RMConfig(w.rm_steps, w.rm_problems_per_step, w.rm_lr, cfg.seed + folder_round(folder), cfg.chat_template)
     log = train_reward_model(policy, rows, rm, folder / "rm", progress)
     score_rows(load_reward_model(folder / "rm", cfg.device), rows)
     write_jsonl(folder / "samples.jsonl", rows)
@@ -178,12 +178,9 @@ def _grpo(cfg: LoopConfig, folder: Path, progress: bool) -> None:
          "min_correct": g.min_correct, "max_correct": g.max_correct}, indent=1))  # fmt: skip
     scorer = load_reward_model(folder / "rm", cfg.device) if _has_rm(folder) else None
     if cfg.backend != "tiny":
-        from .grpo_hf import HFGRPOConfig, train_grpo_hf
+        from .grpo_hf import train_grpo_hf
 
-        run = HFGRPOConfig(steps=g.grpo_steps, problems_per_step=g.grpo_problems_per_step, group_size=g.group_size,
-                           temperature=g.grpo_temperature, max_tokens=cfg.sampling.max_tokens, lr=g.grpo_lr,
-                           beta=g.beta, loss_type=g.loss_type, tools=cfg.mode == "tir",
-                           max_tool_calls=cfg.sampling.max_tool_calls, seed=cfg.seed + r)  # fmt: skip
+        run = hf_grpo_config(cfg, r)
         train_grpo_hf(str(folder / "model"), problems, run, folder / "grpo", scorer, progress)
         return
     run = GRPOConfig(steps=g.grpo_steps, problems_per_step=g.grpo_problems_per_step, group_size=g.group_size,
@@ -191,6 +188,19 @@ def _grpo(cfg: LoopConfig, folder: Path, progress: bool) -> None:
                      max_tool_calls=cfg.sampling.max_tool_calls, lr=g.grpo_lr, clip=g.clip, beta=g.beta,
                      updates_per_batch=g.grpo_updates, loss_type=g.loss_type, seed=cfg.seed + r)  # fmt: skip
     train_grpo(folder / "model", problems, run, folder / "grpo", scorer, cfg.mode, cfg.device, progress)
+
+
+def hf_grpo_config(cfg: LoopConfig, r: int):
+    """Round ``r``'s GRPO settings for a Hugging Face policy: every GRPO setting the loop has
+    (the clip ε and the updates per batch, TRL's epsilon and μ, too)."""
+    from .grpo_hf import HFGRPOConfig
+
+    g = cfg.rl
+    return HFGRPOConfig(steps=g.grpo_steps, problems_per_step=g.grpo_problems_per_step, group_size=g.group_size,
+                        temperature=g.grpo_temperature, max_tokens=cfg.sampling.max_tokens, lr=g.grpo_lr,
+                        beta=g.beta, loss_type=g.loss_type, clip=g.clip, num_iterations=g.grpo_updates,
+                        tools=cfg.mode == "tir", max_tool_calls=cfg.sampling.max_tool_calls,
+                        chat_template=cfg.chat_template, use_vllm=cfg.backend == "vllm", seed=cfg.seed + r)  # fmt: skip
 
 
 def _sample(cfg: LoopConfig, model_dir, problems: list[dict], path: Path, r: int, progress: bool,
@@ -237,7 +247,7 @@ def _graded(cfg: LoopConfig, model_dir, problems: list[dict], sampling: Sampling
         task = bar.add_task(what, total=len(problems), info="")
         for start in range(0, len(problems), chunk):
             part = problems[start : start + chunk]
-            prompts = [user_prompt(p["question"], tokenizer) for p in part]
+            prompts = [user_prompt(p["question"], tokenizer, cfg.chat_template) for p in part]
             keys = [f"{source}/{p['id']}" for p in part]
             golds = [p.get("answer") or None for p in part]
             graded = graded_samples(backend, prompts, golds, keys, sampling, cfg.mode, box, cfg.sampling.max_tool_calls)

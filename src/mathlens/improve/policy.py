@@ -17,9 +17,9 @@ from ..records import Example, read_jsonl
 from .config import LoopConfig
 
 
-def user_prompt(question: str, tokenizer=None) -> str:
-    """The text a policy reads for a question: one user turn, through the chat template if any."""
-    return as_text([{"role": "user", "content": question}], tokenizer)
+def user_prompt(question: str, tokenizer=None, chat_template: str = "auto") -> str:
+    """The text a policy reads for a question: one user turn, by default through the chat template if any."""
+    return as_text([{"role": "user", "content": question}], tokenizer, chat_template)
 
 
 def load_policy(cfg: LoopConfig, model_dir: str | Path):
@@ -27,7 +27,7 @@ def load_policy(cfg: LoopConfig, model_dir: str | Path):
     if cfg.backend == "tiny":
         # Problems of every length in one batch (left-padded): a pool's prompts rarely share a length.
         return make_backend("tiny", str(Path(model_dir) / "ckpt.pt"), device=cfg.device, mix_lengths=True)
-    return make_backend(cfg.backend, str(model_dir))
+    return make_backend(cfg.backend, str(model_dir), model_args=cfg.model_args)
 
 
 def train_tiny(
@@ -72,6 +72,7 @@ def train_hf(cfg: LoopConfig, data: Path, out: Path, start: str, progress: bool)
     run = FinetuneConfig(
         model=start, data=str(data), out=str(out), epochs=t.hf_epochs, batch_size=t.hf_batch_size, lr=t.hf_lr,
         warmup_steps=0, max_length=1024, gradient_checkpointing=False, resume=True, seed=cfg.seed,
+        chat_template=cfg.chat_template,
     )  # fmt: skip
     finetune(run, progress=progress)
 

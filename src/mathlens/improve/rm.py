@@ -36,6 +36,7 @@ class RMConfig:
     problems_per_step: int = 16
     lr: float = 1e-3
     seed: int = 0
+    chat_template: str = "auto"  # Hugging Face policies: how a question is rendered (as the policy read it)
 
 
 class RewardScorer(Protocol):

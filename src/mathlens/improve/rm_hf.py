@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import MathlensError
-from ..models.hf import require_transformers
+from ..models.hf import ModelArgs, from_pretrained, require_transformers
 from .policy import user_prompt
 
 MARKER = "reward_model.json"
@@ -22,12 +22,13 @@ MARKER = "reward_model.json"
 class HFScorer:
     """A sequence classifier (``num_labels=1``) and its tokenizer."""
 
-    def __init__(self, model, tokenizer, max_length: int = 1024) -> None:
+    def __init__(self, model, tokenizer, max_length: int = 1024, chat_template: str = "auto") -> None:
         self.model, self.tokenizer, self.max_length = model, tokenizer, max_length
+        self.chat_template = chat_template
 
     def scores(self, questions: Sequence[str], completions: Sequence[str]):
         """Scores with a gradient path (training)."""
-        texts = [user_prompt(q, self.tokenizer) + c for q, c in zip(questions, completions)]
+        texts = [user_prompt(q, self.tokenizer, self.chat_template) + c for q, c in zip(questions, completions)]
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
         return self.model(**batch.to(self.model.device)).logits[:, 0]
 
@@ -44,16 +45,12 @@ class HFScorer:
 
 
 def _classifier(name_or_path: str, device: str | None = None):
+    """The checkpoint (hub id, folder, .gguf, packaged name) with a one-label head, fp32."""
     transformers = require_transformers()
     import torch
 
-    try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(name_or_path)
-        model = transformers.AutoModelForSequenceClassification.from_pretrained(name_or_path, num_labels=1)
-    except OSError as err:
-        raise MathlensError(f"{name_or_path}: cannot load a sequence classifier ({err})") from None
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    args = ModelArgs(dtype="float32")
+    model, tokenizer = from_pretrained(transformers.AutoModelForSequenceClassification, name_or_path, args, num_labels=1)
     model.config.pad_token_id = tokenizer.pad_token_id  # the classifier reads the last token that is not padding
     tokenizer.padding_side = "right"
     model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -68,7 +65,7 @@ def train_hf_reward_model(policy: str, groups: Sequence, cfg, out: str | Path, p
 
     torch.manual_seed(cfg.seed)
     model, tokenizer = _classifier(policy)
-    scorer = HFScorer(model.train(), tokenizer)
+    scorer = HFScorer(model.train(), tokenizer, chat_template=cfg.chat_template)
     losses = fit_listwise(scorer.scores, model.parameters(), groups, cfg, progress)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -80,4 +77,5 @@ def train_hf_reward_model(policy: str, groups: Sequence, cfg, out: str | Path, p
 
 def load_hf_reward_model(path: str | Path, device: str | None = None) -> HFScorer:
     model, tokenizer = _classifier(str(path), None if device in (None, "auto") else device)
-    return HFScorer(model.eval(), tokenizer)
+    saved = json.loads((Path(path) / MARKER).read_text()).get("rm_config", {})
+    return HFScorer(model.eval(), tokenizer, chat_template=saved.get("chat_template", "auto"))

@@ -38,10 +38,20 @@ class ProbeConfig:
     temperature: float = 0.7  # when samples > 1
     max_tokens: int | None = None  # None: the longest target's characters plus 2 (a token holds at least one)
     train_cells: int | None = None  # at most this many training cells evaluated (seeded); None: all
+    model_args: str = ""  # hf, vllm: dtype=…,revision=…,device_map=…,trust_remote_code=…
+    gen_batch_size: int = 32  # hf: prompts per generate call
+    chat_template: str = "auto"  # auto | on | off: off sends the few-shot text exactly, as a completion
+    fewshot_as_turns: bool = False  # with a chat template: each demonstration a user/assistant pair
+    system: str | None = None  # a system prompt, with a chat template
 
     def __post_init__(self) -> None:
-        if self.shots < 0 or self.samples < 1:
-            raise MathlensError(f"shots={self.shots}, samples={self.samples}: shots ≥ 0, samples ≥ 1")
+        if self.shots < 0 or self.samples < 1 or self.gen_batch_size < 1:
+            raise MathlensError(
+                f"shots={self.shots}, samples={self.samples}, gen_batch_size={self.gen_batch_size}: "
+                "shots ≥ 0, samples ≥ 1, batch ≥ 1"
+            )
+        if self.chat_template not in ("auto", "on", "off"):
+            raise MathlensError(f"chat_template {self.chat_template!r}: one of auto, on, off")
 
     @property
     def active(self) -> bool:

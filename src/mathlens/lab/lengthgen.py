@@ -20,7 +20,7 @@ from ..train import train
 from .configs import SCHEMES, LengthGenConfig
 from .plots import lengthgen_plot
 from .predict import complete
-from .probe import open_backend, probe_examples, probe_format
+from .probe import open_backend, probe_examples, probe_format, prompting
 from .seeds import interval, run_parallel
 from .splits import length_split
 
@@ -77,6 +77,8 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool, sche
     if cfg.probe.active:
         pool = [tuple(e.operands) for e in examples if e.split == "train"]
         backend = open_backend(cfg.probe, cfg.device)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "prompting.json").write_text(json.dumps(prompting(backend, cfg.probe), indent=1))
         done = probe_examples(backend, task, fmt, test_rows, pool, cfg.probe, cfg.train.seed)
     else:
         train_rows = [e for e in examples if e.split == "train"]

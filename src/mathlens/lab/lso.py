@@ -26,7 +26,7 @@ from .metrics import accuracy, lso_metrics
 from .paper_data import load_paper_split
 from .plots import heatmap, mean_heatmap, position_map, sweep_plot
 from .predict import complete
-from .probe import open_backend, probe_examples, probe_format
+from .probe import open_backend, probe_examples, probe_format, prompting
 from .seeds import default_workers, interval, run_parallel
 from .splits import Split, Square, leave_square_out, random_split
 
@@ -108,6 +108,7 @@ def run_probe(cfg: LSOConfig, out: Path, progress: bool) -> tuple[Task, Split, l
     write_jsonl(out / "examples.jsonl", (e.to_dict() for e in asked))
     pool = [tuple(e.operands) for e in examples if e.split == "train"]
     backend = open_backend(probe, cfg.device)
+    (out / "prompting.json").write_text(json.dumps(prompting(backend, probe), indent=1))
     with progress_bar(progress) as bar:
         bar.add_task(f"{probe.backend} {probe.backend_model}: {len(asked)} cells", total=None, info="")
         done = probe_examples(backend, task, fmt, asked, pool, probe, cfg.train.seed)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from ..backends import Backend, make_backend
 from ..formats import Format, make_format
-from ..models.hf import prompt_text
+from ..backends.chat import prompting_record, render, uses_chat_template
 from ..records import Example
 from ..tasks import Task
 from .configs import ProbeConfig
@@ -35,7 +35,27 @@ def open_backend(probe: ProbeConfig, device: str = "auto") -> Backend:
         options = {"base_url": probe.base_url, "api": probe.api}
     elif probe.backend == "tiny":
         options = {"device": device}
+    elif probe.backend == "hf":
+        options = {"batch_size": probe.gen_batch_size, "model_args": probe.model_args}
+    elif probe.backend == "vllm":
+        options = {"model_args": probe.model_args}
     return make_backend(probe.backend, probe.backend_model, **options)
+
+
+def _tokenizer(backend: Backend):
+    tokenizer = getattr(backend, "tokenizer", None)
+    return tokenizer if hasattr(tokenizer, "apply_chat_template") else None
+
+
+def prompting(backend: Backend, probe: ProbeConfig) -> dict:
+    """What the cells' prompts were made with (``prompting.json`` beside the run's metrics)."""
+    stop = () if chat_used(backend, probe) or not probe.shots else (SHOT_BREAK,)
+    return prompting_record(_tokenizer(backend), probe.chat_template, f"lab {probe.shots}-shot", stop, probe.system,
+                            probe.fewshot_as_turns)  # fmt: skip
+
+
+def chat_used(backend: Backend, probe: ProbeConfig) -> bool:
+    return uses_chat_template(_tokenizer(backend), probe.chat_template)
 
 
 def demos_for(pool: Sequence[tuple[int, int]], k: int, seed: int, operands: tuple[int, int]) -> list[tuple[int, int]]:
@@ -48,8 +68,30 @@ def demos_for(pool: Sequence[tuple[int, int]], k: int, seed: int, operands: tupl
 
 
 def shot_prompt(fmt: Format, task: Task, demos: Sequence[tuple[int, int]], a: int, b: int) -> str:
+    """The few-shot text a completion model continues: the rule, the solved demonstrations, the question."""
     solved = "".join(fmt.question(task, x, y) + fmt.target(task, x, y) + SHOT_BREAK for x, y in demos)
     return fmt.statement(task) + solved + fmt.question(task, a, b)
+
+
+def shot_messages(
+    fmt: Format, task: Task, demos: Sequence[tuple[int, int]], a: int, b: int, probe: ProbeConfig
+) -> list[dict]:
+    """The same prompt as a chat: one user turn, or with ``fewshot_as_turns`` each
+    demonstration a user/assistant pair (the rule opens the first user turn)."""
+    system = [{"role": "system", "content": probe.system}] if probe.system else []
+    if not probe.fewshot_as_turns:
+        return system + [{"role": "user", "content": shot_prompt(fmt, task, demos, a, b)}]
+    turns: list[dict] = []
+    for x, y in demos:
+        turns += [{"role": "user", "content": fmt.question(task, x, y)},
+                  {"role": "assistant", "content": fmt.target(task, x, y)}]  # fmt: skip
+    turns.append({"role": "user", "content": fmt.question(task, a, b)})
+    turns[0] = {"role": "user", "content": fmt.statement(task) + turns[0]["content"]}
+    return system + turns
+
+
+# A chat model may talk before it answers ("The sum is 68."): room for that, besides the target.
+TALK_TOKENS = 48
 
 
 def probe_examples(
@@ -63,21 +105,27 @@ def probe_examples(
 ) -> list[dict]:
     """``complete``'s rows for ``examples``, each with its prompt and, with several samples,
     ``hits`` (right samples) and ``pass1``; ``correct`` is pass@k."""
-    prompts = [shot_prompt(fmt, task, demos_for(pool, probe.shots, seed, e.operands), *e.operands) for e in examples]
+    demos = [demos_for(pool, probe.shots, seed, e.operands) for e in examples]
+    prompts = [shot_prompt(fmt, task, d, *e.operands) for d, e in zip(demos, examples)]
     longest = max(len(fmt.target(task, *e.operands)) for e in examples)
-    tokenizer = getattr(backend, "tokenizer", None)
-    rendered = [prompt_text(tokenizer, p) for p in prompts] if probe.backend == "hf" else prompts
+    chat = chat_used(backend, probe)
+    if chat:
+        tokenizer = _tokenizer(backend)
+        rendered = [render(shot_messages(fmt, task, d, *e.operands, probe), tokenizer, probe.chat_template)
+                    for d, e in zip(demos, examples)]  # fmt: skip
+    else:  # exactly the few-shot text: the model continues it as a completion
+        rendered = [(probe.system + "\n\n" if probe.system else "") + p for p in prompts]
     done = complete(
         backend,
         rendered,
         fmt,
-        probe.max_tokens or longest + 2,
+        probe.max_tokens or longest + 2 + (TALK_TOKENS if chat else 0),
         samples=probe.samples,
         temperature=probe.temperature,
         seed=seed,
-        few_shot=probe.shots > 0,
+        few_shot=probe.shots > 0 and not chat,  # a chat turn ends at the model's end of turn
     )
-    for e, prompt, row in zip(examples, prompts, done):
+    for e, prompt, row in zip(examples, rendered, done):
         row["prompt"] = prompt
         preds = row.get("preds", [row["pred"]])
         row["hits"] = sum(p == e.answer for p in preds)

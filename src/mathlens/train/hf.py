@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import MathlensError
-from ..models.hf import load_causal_lm, prompt_text
+from ..models.hf import ModelArgs, load_causal_lm, prompt_text
 from ..records import read_jsonl
 from .core import TrainConfig
 
@@ -24,7 +24,7 @@ CHECKPOINTS = "checkpoints"  # the trainer's resumable state, under the output f
 
 @dataclass(frozen=True)
 class FinetuneConfig:
-    model: str  # hub id or local folder
+    model: str  # hub id, local folder, .gguf file or a packaged model's name
     data: str  # JSONL from `mathlens export` (prompt/completion or messages)
     out: str = "runs/finetune"
     lora: bool = False
@@ -42,6 +42,8 @@ class FinetuneConfig:
     save_steps: int = 500
     resume: bool = False
     seed: int = 0
+    chat_template: str = "auto"  # how a prompt is rendered: auto | on | off (backends.chat)
+    model_args: str = ""  # loading options (models.hf.ModelArgs); dtype auto trains fp32 weights
 
     def schedule(self, rows: int, processes: int = 1) -> TrainConfig:
         """The shared schedule this run follows (warm-up, then cosine to zero)."""
@@ -105,9 +107,10 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
         )
     if not progress:
         quiet_datasets()
-    model, tokenizer = load_causal_lm(cfg.model, device="cpu")  # the trainer places it
+    model, tokenizer = load_causal_lm(cfg.model, device="cpu", args=training_args(cfg.model_args))  # the trainer places it
     tokenizer.padding_side = "right"
-    dataset = Dataset.from_list([{"prompt": prompt_text(tokenizer, u), "completion": c} for u, c in pairs])
+    rows = [{"prompt": prompt_text(tokenizer, u, cfg.chat_template), "completion": c} for u, c in pairs]
+    dataset = Dataset.from_list(rows)
     out = Path(cfg.out)
     args = trl.SFTConfig(
         max_steps=cfg.schedule(len(pairs)).steps,
@@ -144,6 +147,13 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
         log = {"config": asdict(cfg), "losses": losses, "resumed_from": last}
         (out / "finetune_log.json").write_text(json.dumps(log, indent=2) + "\n")
     return FinetuneResult(losses, out, trained)
+
+
+def training_args(model_args: str) -> ModelArgs:
+    """Loading options for a model about to be trained: fp32 weights unless a dtype is given
+    (the optimizer keeps its state in the weights' dtype; bf16 compute comes from ``bf16``)."""
+    args = ModelArgs.parse(model_args)
+    return args if args.dtype != "auto" else replace(args, dtype="float32")
 
 
 def trainer_args(out: Path, seed: int, save_steps: int, progress: bool, bf16: str = "auto") -> dict:
