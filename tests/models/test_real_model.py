@@ -202,3 +202,22 @@ def test_lengthgen_through_the_real_model_runs_a_small_grid(smollm2_backend, mon
     result = lengthgen_module.run_lengthgen(cfg, progress=False)
     curve = result["curves"]["direct"]
     assert set(curve) == {1, 2} and all(0.0 <= v <= 1.0 for v in curve.values())
+
+
+def test_chat_template_on_needs_a_tokenizer_that_has_one(tiny_model):
+    from mathlens.backends.hf import HFBackend
+
+    backend = HFBackend(str(tiny_model), device="cpu")  # a GPT-2 saved without a chat template
+    with pytest.raises(MathlensError, match="no chat template"):
+        render([{"role": "user", "content": "q"}], backend.tokenizer, "on")
+    assert render([{"role": "user", "content": "q"}], backend.tokenizer, "auto") == "q\n"  # plain turns
+
+
+def test_the_openai_backend_sends_the_key_from_the_environment(monkeypatch):
+    from mathlens.backends.openai import OpenAIBackend
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    assert OpenAIBackend("m").headers == {"Authorization": "Bearer sk-from-env"}
+    assert OpenAIBackend("m", api_key="sk-given").headers == {"Authorization": "Bearer sk-given"}
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert OpenAIBackend("m").headers == {}

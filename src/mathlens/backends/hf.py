@@ -66,6 +66,8 @@ def generate_batched(
         options |= {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}
     else:  # greedy, whatever sampling settings the model's generation config carries
         options |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    if sampling.stop:  # a batch ends once every row has met a stop (cut below all the same)
+        options |= {"stop_strings": list(sampling.stop), "tokenizer": tokenizer}
     for i in range(0, len(order), batch_size):
         picked = order[i : i + batch_size]
         batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True, add_special_tokens=False)

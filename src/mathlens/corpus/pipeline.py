@@ -38,6 +38,8 @@ class ModelStage:
     api: str = "completions"
     template: str = "configs/corpus/rate.yaml"
     max_docs: int = 200  # synthesis: documents (best rated first) to write problems from
+    model_args: str = ""  # hf/vllm: loading options (models.hf.ModelArgs)
+    batch_size: int = 16  # hf: prompts per generate call
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,13 @@ def heldout_figures(model: RecallModel, path: str) -> dict:
 def open_model(stage: ModelStage):
     from ..backends import make_backend
 
-    options = {"base_url": stage.base_url, "api": stage.api} if stage.backend == "openai" else {}
+    options: dict = {}
+    if stage.backend == "openai":
+        options = {"base_url": stage.base_url, "api": stage.api}
+    elif stage.backend == "hf":
+        options = {"model_args": stage.model_args, "batch_size": stage.batch_size}
+    elif stage.backend == "vllm":
+        options = {"model_args": stage.model_args}
     return make_backend(stage.backend, stage.model, **options)
 
 
