@@ -63,6 +63,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/finetune_speed.py
 	$(BIN)/python benchmarks/grpo_speed.py
 	$(BIN)/python benchmarks/corpus_speed.py
+	$(BIN)/python benchmarks/hf_speed.py
 
 clean:
 	rm -rf $(VENV) runs

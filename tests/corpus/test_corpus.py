@@ -226,9 +226,13 @@ def test_synthesis_keeps_majority_answers_with_provenance_and_drops_contaminated
     docs = [{"id": f"d{i}", "text": t, "url": f"https://x.example/{i}"}
             for i, t in enumerate(["a page", "please quote this", "an empty page", "another page here"])]
     index = Index([EvalText("bench", QUOTED)])
+    attempts = []
     rows, counts = synthesize(KeywordRater(), docs, SynthTemplates("Q:{text}\nP:", "A:{question}\n"),
-                              SynthConfig(samples=4), index)
+                              SynthConfig(samples=4), index, attempts)
     assert counts["contaminated"] == 1 and counts["no_question"] == 1
+    # every document's attempt is logged with its verdict, the lost ones too
+    verdicts = sorted(a["verdict"] for a in attempts)
+    assert len(attempts) == 4 and verdicts.count("kept") == counts["kept"] and "contaminated" in verdicts
     assert counts["kept"] + counts["no_majority"] == 2 and counts["kept"] == len(rows) >= 1
     for row in rows:
         assert row["votes"] == 3 and row["samples"] == 4 and row["source_url"].startswith("https://x.example/")

@@ -221,3 +221,15 @@ def test_the_openai_backend_sends_the_key_from_the_environment(monkeypatch):
     assert OpenAIBackend("m", api_key="sk-given").headers == {"Authorization": "Bearer sk-given"}
     monkeypatch.delenv("OPENAI_API_KEY")
     assert OpenAIBackend("m").headers == {}
+
+
+def test_a_stop_string_ends_the_batch_and_cuts_the_text_where_plain_generate_would(smollm2_backend):
+    from mathlens.backends import cut_at_stop
+    from mathlens.backends.hf import StopAtStrings
+
+    prompt = "1+1=2\n2+2=4\n3+3="
+    (got,) = smollm2_backend.generate([prompt], Sampling(max_tokens=24, stop=("\n",)))
+    assert got[0] == cut_at_stop(plain_generate(smollm2_backend, prompt, 24), ("\n",), keep=True)
+    assert got[0].endswith("\n") and got[0].count("\n") == 1
+    ids = smollm2_backend.tokenizer(["ab\ncd", "abcd"], return_tensors="pt", padding=True)["input_ids"]
+    assert StopAtStrings(smollm2_backend.tokenizer, ["\n"], 0)(ids, None).tolist() == [True, False]

@@ -29,6 +29,12 @@ def check_mode(mode: str) -> str:
     return mode
 
 
+def backend_tokenizer(backend: Any) -> Any:
+    """The backend's tokenizer where it can render chat (hf, vllm), else None (tiny, openai)."""
+    tokenizer = getattr(backend, "tokenizer", None)
+    return tokenizer if hasattr(tokenizer, "apply_chat_template") else None
+
+
 def has_chat_template(tokenizer: Any) -> bool:
     return tokenizer is not None and hasattr(tokenizer, "apply_chat_template") and bool(
         getattr(tokenizer, "chat_template", None)

@@ -42,6 +42,26 @@ class HFBackend:
         )
 
 
+class StopAtStrings:
+    """A stopping criterion: a row is done once its new text holds a stop string.
+
+    transformers' own ``stop_strings`` builds a table from the whole vocabulary and fails on
+    tokenizers whose tokens do not rejoin as text (a character-level WordLevel one does not);
+    decoding each row's recent tokens works with any tokenizer, at a cost a step's forward
+    pass dwarfs."""
+
+    def __init__(self, tokenizer: Any, stop: Sequence[str], prompt_length: int) -> None:
+        self.tokenizer, self.stop, self.prompt_length = tokenizer, tuple(stop), prompt_length
+        self.window = 2 * max(len(s) for s in stop) + 8  # tokens: each holds at least half a character here
+
+    def __call__(self, input_ids: Any, scores: Any, **_: Any) -> Any:
+        import torch
+
+        new = input_ids[:, self.prompt_length :][:, -self.window :]
+        texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
+        return torch.tensor([any(s in t for s in self.stop) for t in texts], device=input_ids.device)
+
+
 def by_length(tokenizer: Any, texts: list[str]) -> list[int]:
     """Indices of ``texts`` longest first: batches of like lengths pad little (a CPU spends its
     time on every padded position), and the longest batch runs first, so a prompt too long for
@@ -66,8 +86,6 @@ def generate_batched(
         options |= {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}
     else:  # greedy, whatever sampling settings the model's generation config carries
         options |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
-    if sampling.stop:  # a batch ends once every row has met a stop (cut below all the same)
-        options |= {"stop_strings": list(sampling.stop), "tokenizer": tokenizer}
     for i in range(0, len(order), batch_size):
         picked = order[i : i + batch_size]
         batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True, add_special_tokens=False)
@@ -78,8 +96,10 @@ def generate_batched(
                 f"the model's context is {limit} tokens; a prompt of {batch['input_ids'].size(1)} and "
                 f"{sampling.max_tokens} new tokens need {asked} (fewer shots or --max-tokens)"
             )
+        # A batch ends once every row has met a stop (each is cut below all the same).
+        stops = [StopAtStrings(tokenizer, sampling.stop, batch["input_ids"].size(1))] if sampling.stop else None
         with torch.inference_mode():
-            ids = model.generate(**batch, num_return_sequences=sampling.n, **options)
+            ids = model.generate(**batch, num_return_sequences=sampling.n, stopping_criteria=stops, **options)
         decoded = tokenizer.batch_decode(ids[:, batch["input_ids"].size(1) :], skip_special_tokens=True)
         # The stop is kept: TIR reads its output fence.
         decoded = [cut_at_stop(t, sampling.stop, keep=True) for t in decoded]

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException
 from ..errors import MathlensError
 from .base import Backend, Sampling, as_text
 from .batcher import Batcher
+from .chat import backend_tokenizer
 from .scoring import Scorer
 from .serve_api import (
     ChatRequest,
@@ -56,7 +57,7 @@ def make_app(backend: Backend, model_name: str, window_s: float = 0.003, complet
     batcher = app.state.batcher = Batcher(backend, window_s)
     scorer: Scorer | None = getattr(backend, "scorer", None)
     tokenizer = getattr(backend, "tokenizer", None)
-    template = tokenizer if hasattr(tokenizer, "apply_chat_template") else None
+    template = backend_tokenizer(backend)
 
     def _as_turn(text: str) -> str:
         if completion_template == "off":

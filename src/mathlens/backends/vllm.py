@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from ..errors import MathlensError
-from ..models.hf import ModelArgs
+from ..models.hf import DTYPES, ModelArgs
 from ..models.sources import resolve_source
 from .base import Sampling
 
@@ -24,9 +24,7 @@ def _engine(source: str, args: ModelArgs):
         from vllm import LLM
     except ImportError:
         raise MathlensError("the vllm backend needs vLLM: pip install vllm (a CUDA machine)") from None
-    dtype = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
-             "float16": "float16", "fp16": "float16"}.get(args.dtype, "auto")  # fmt: skip
-    return LLM(model=source, dtype=dtype, revision=args.revision, trust_remote_code=args.trust_remote_code)
+    return LLM(model=source, dtype=DTYPES[args.dtype], revision=args.revision, trust_remote_code=args.trust_remote_code)
 
 
 class VLLMBackend:

@@ -326,11 +326,13 @@ def synth_stage(run: Run, rated: Path) -> None:
     docs = [{"id": d["id"], "text": d["text"], "url": d.get("metadata", {}).get("url")}
             for d in docs[: cfg.synthesizer.max_docs]]
     start = time.perf_counter()
+    attempts: list[dict] = []
     rows, counts = synthesize(open_model(cfg.synthesizer), docs, SynthTemplates.load(cfg.synthesizer.template),
-                              cfg.synthesis, Index(run.evaluation))
+                              cfg.synthesis, Index(run.evaluation), attempts)
     seconds = time.perf_counter() - start
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "attempts.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in attempts))
     run.record("synthesis", {"done": True, "seconds": round(seconds, 2), "docs_in": len(docs), "docs_out": len(rows),
                              "docs_per_s": round(len(docs) / max(seconds, 1e-9), 2), **counts})
 

@@ -51,10 +51,16 @@ def parse_score(reply: str) -> int | None:
     return int(match.group()) if match else None
 
 
+def first_line(reply: str) -> str:
+    """The reply's first line with text: an instruct model often opens its turn with a newline
+    (SmolLM2 does after "Score:"), which a stop at the first newline would leave empty."""
+    return next((line for line in reply.splitlines() if line.strip()), "")
+
+
 def rate(backend: Backend, texts: Sequence[str], template: Template, max_tokens: int = 8) -> list[int | None]:
-    """One greedy rating per text; None where the reply holds no score."""
-    replies = backend.generate([template.render(t) for t in texts], Sampling(max_tokens=max_tokens, stop=("\n",)))
-    return [parse_score(r[0]) for r in replies]
+    """One greedy rating per text, read from the reply's first line with text; None where it holds no score."""
+    replies = backend.generate([template.render(t) for t in texts], Sampling(max_tokens=max_tokens, stop=("\n\n",)))
+    return [parse_score(first_line(r[0])) for r in replies]
 
 
 @dataclass(frozen=True)

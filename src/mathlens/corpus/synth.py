@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backends import Backend, Sampling
+from ..backends import Backend, Sampling, cut_at_stop
 from ..grading import equivalent, final_answer, maj_at_k
 from ..decontam import Index
 
@@ -40,19 +40,23 @@ class SynthConfig:
 
 
 def synthesize(backend: Backend, docs: Sequence[dict], templates: SynthTemplates, cfg: SynthConfig,
-               index: Index | None = None) -> tuple[list[dict], dict]:
+               index: Index | None = None, attempts: list | None = None) -> tuple[list[dict], dict]:
     """Verified problems from ``docs`` (dicts with ``id``, ``text`` and ``url``) and the counts of
-    each way one was lost."""
+    each way one was lost; ``attempts`` (a list) receives every document's question, sampled
+    answers and verdict, kept or not, so a run shows what its synthesizer wrote."""
+    attempts = [] if attempts is None else attempts
     prompts = [templates.question.replace("{text}", d["text"][: templates.max_chars]) for d in docs]
-    questions = [c[0].strip() for c in backend.generate(
-        prompts, Sampling(max_tokens=cfg.question_tokens, stop=("\n\n",), seed=cfg.seed), [str(d["id"]) for d in docs])]
+    # No stop string while decoding: an instruct model may open its turn with a blank line
+    # (SmolLM2 does), which would end the question before it began; it is cut after.
+    replies = backend.generate(prompts, Sampling(max_tokens=cfg.question_tokens, seed=cfg.seed), [str(d["id"]) for d in docs])
+    questions = [cut_at_stop(c[0].lstrip(), ("\n\n",)).strip() for c in replies]
     counts = {"documents": len(docs), "no_question": 0, "contaminated": 0, "no_majority": 0, "kept": 0}
     asked = []
     for doc, question in zip(docs, questions):
-        if not question:
-            counts["no_question"] += 1
-        elif index is not None and index.match(question):
-            counts["contaminated"] += 1
+        lost = "no_question" if not question else "contaminated" if index is not None and index.match(question) else None
+        if lost:
+            counts[lost] += 1
+            attempts.append({"source_url": doc.get("url"), "question": question, "verdict": lost})
         else:
             asked.append((doc, question))
     sampling = Sampling(n=cfg.samples, temperature=cfg.temperature, max_tokens=cfg.answer_tokens, seed=cfg.seed)
@@ -63,9 +67,12 @@ def synthesize(backend: Backend, docs: Sequence[dict], templates: SynthTemplates
         answers = [final_answer(s) for s in samples]
         winner = maj_at_k(answers, len(answers))
         votes = sum(a is not None and (a == winner or equivalent(a, winner)) for a in answers) if winner else 0
+        attempt = {"source_url": doc.get("url"), "question": question, "answers": answers, "votes": votes}
         if winner is None or votes / len(answers) <= cfg.agree:
             counts["no_majority"] += 1
+            attempts.append(attempt | {"verdict": "no_majority", "first_solution": samples[0].strip()})
             continue
+        attempts.append(attempt | {"verdict": "kept"})
         solution = next(s for s, a in zip(samples, answers) if a is not None and (a == winner or equivalent(a, winner)))
         rows.append({"question": question, "answer": winner, "solution": solution.strip(), "votes": votes,
                      "samples": len(answers), "source_id": doc["id"], "source_url": doc.get("url")})

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..backends import BACKENDS, Conversation, Prompt, Sampling, as_text, make_backend
-from ..backends.chat import check_mode, prompting_record
+from ..backends.chat import backend_tokenizer, check_mode, prompting_record
 from ..backends.solve import graded_samples
 from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
@@ -152,8 +152,7 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     done = _done(samples_path)
     todo = [p for p in problems if (p.source, p.id) not in done]
     backend = backend or make_backend(cfg.backend, cfg.model, **cfg.backend_options())
-    tokenizer = getattr(backend, "tokenizer", None)
-    tokenizer = tokenizer if hasattr(tokenizer, "apply_chat_template") else None
+    tokenizer = backend_tokenizer(backend)
     stop = tuple(dict.fromkeys(template.stop + cfg.stop))
     sampling = Sampling(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, stop=stop, seed=cfg.seed)
     record = prompting_record(tokenizer, cfg.chat_template, template.name, stop, cfg.system, cfg.fewshot_as_turns)

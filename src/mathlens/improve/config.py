@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..backends.chat import check_mode
 from ..errors import MathlensError
 from ..tasks.word_problems import STYLES
 
@@ -136,8 +137,7 @@ class LoopConfig:
             raise MathlensError(f"backend {self.backend}: --model names the starting checkpoint")
         if self.mode not in STYLES:
             raise MathlensError(f"mode {self.mode!r}: choose cot or tir")
-        if self.chat_template not in ("auto", "on", "off"):
-            raise MathlensError(f"chat_template {self.chat_template!r}: choose auto, on or off")
+        check_mode(self.chat_template)
         if self.training.init not in ("previous", "seed"):
             raise MathlensError(f"init {self.training.init!r}: choose previous or seed")
         if self.rounds < 0 or self.sampling.k < 1 or self.evaluation.eval_n < 1:

@@ -26,6 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..backends import Sampling
+from ..backends.chat import backend_tokenizer
 from ..backends.solve import graded_samples
 from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
@@ -240,8 +241,7 @@ def _graded(cfg: LoopConfig, model_dir, problems: list[dict], sampling: Sampling
             progress: bool, chunk: int = 256) -> list[dict]:  # fmt: skip
     """Eval-style sample records (one per problem) from the policy in ``model_dir``."""
     backend = load_policy(cfg, model_dir)
-    tokenizer = getattr(backend, "tokenizer", None)
-    tokenizer = tokenizer if hasattr(tokenizer, "apply_chat_template") else None
+    tokenizer = backend_tokenizer(backend)
     rows = []
     with tool_sandbox() if cfg.mode == "tir" else nullcontext() as box, progress_bar(progress) as bar:
         task = bar.add_task(what, total=len(problems), info="")

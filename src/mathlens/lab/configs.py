@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..config import parse_digits, parse_int_map, parse_ints, parse_names, parse_pairs, parse_span, parsed
+from ..backends.chat import check_mode
 from ..errors import MathlensError
 from ..models.shape import ModelConfig
 from ..train.core import TrainConfig
@@ -50,8 +51,7 @@ class ProbeConfig:
                 f"shots={self.shots}, samples={self.samples}, gen_batch_size={self.gen_batch_size}: "
                 "shots ≥ 0, samples ≥ 1, batch ≥ 1"
             )
-        if self.chat_template not in ("auto", "on", "off"):
-            raise MathlensError(f"chat_template {self.chat_template!r}: one of auto, on, off")
+        check_mode(self.chat_template)
 
     @property
     def active(self) -> bool:

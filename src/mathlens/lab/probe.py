@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from ..backends import Backend, make_backend
 from ..formats import Format, make_format
-from ..backends.chat import prompting_record, render, uses_chat_template
+from ..backends.chat import backend_tokenizer, prompting_record, render, uses_chat_template
 from ..records import Example
 from ..tasks import Task
 from .configs import ProbeConfig
@@ -42,20 +42,15 @@ def open_backend(probe: ProbeConfig, device: str = "auto") -> Backend:
     return make_backend(probe.backend, probe.backend_model, **options)
 
 
-def _tokenizer(backend: Backend):
-    tokenizer = getattr(backend, "tokenizer", None)
-    return tokenizer if hasattr(tokenizer, "apply_chat_template") else None
-
-
 def prompting(backend: Backend, probe: ProbeConfig) -> dict:
     """What the cells' prompts were made with (``prompting.json`` beside the run's metrics)."""
     stop = () if chat_used(backend, probe) or not probe.shots else (SHOT_BREAK,)
-    return prompting_record(_tokenizer(backend), probe.chat_template, f"lab {probe.shots}-shot", stop, probe.system,
+    return prompting_record(backend_tokenizer(backend), probe.chat_template, f"lab {probe.shots}-shot", stop, probe.system,
                             probe.fewshot_as_turns)  # fmt: skip
 
 
 def chat_used(backend: Backend, probe: ProbeConfig) -> bool:
-    return uses_chat_template(_tokenizer(backend), probe.chat_template)
+    return uses_chat_template(backend_tokenizer(backend), probe.chat_template)
 
 
 def demos_for(pool: Sequence[tuple[int, int]], k: int, seed: int, operands: tuple[int, int]) -> list[tuple[int, int]]:
@@ -110,7 +105,7 @@ def probe_examples(
     longest = max(len(fmt.target(task, *e.operands)) for e in examples)
     chat = chat_used(backend, probe)
     if chat:
-        tokenizer = _tokenizer(backend)
+        tokenizer = backend_tokenizer(backend)
         rendered = [render(shot_messages(fmt, task, d, *e.operands, probe), tokenizer, probe.chat_template)
                     for d, e in zip(demos, examples)]  # fmt: skip
     else:  # exactly the few-shot text: the model continues it as a completion
