@@ -374,6 +374,14 @@ def test_a_run_folder_refuses_samples_of_other_settings(tiny_ckpt, ten, tmp_path
     run_eval(EvalConfig(**{**cfg.__dict__, "limit": 5}), progress=False)  # more problems, same settings: fine
     again = run_eval(EvalConfig(**{**cfg.__dict__, "n": 2, "temperature": 0.7, "overwrite": True}), progress=False)
     assert again["ten"]["k"] == 2 and again["ten"]["problems"] == 3
+    with pytest.raises(MathlensError, match=r"other settings \(chat_template 'auto' → 'off'\)"):
+        run_eval(EvalConfig(**{**cfg.__dict__, "n": 2, "temperature": 0.7, "chat_template": "off"}), progress=False)
+    # a folder written before the prompting settings existed resumes: a missing one had its default
+    saved = json.loads((tmp_path / "config.json").read_text())
+    for key in ("chat_template", "fewshot_as_turns", "system", "stop", "model_args"):
+        del saved[key]
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    run_eval(EvalConfig(**{**cfg.__dict__, "n": 2, "temperature": 0.7}), progress=False)
 
 
 def test_a_bad_eval_writes_nothing(tmp_path):

@@ -117,7 +117,8 @@ def _check_run_folder(out: Path, cfg: EvalConfig) -> None:
     except json.JSONDecodeError:
         raise MathlensError(f"{saved_path}: not valid JSON; use --overwrite to start the run over") from None
     wanted = cfg.saved()
-    changed = [k for k in SAMPLE_SETTINGS if saved.get(k) != wanted[k]]
+    default = EvalConfig(model="-").saved()  # a setting older folders lack had its default
+    changed = [k for k in SAMPLE_SETTINGS if saved.get(k, default[k]) != wanted[k]]
     if changed:
         was = ", ".join(f"{k} {saved.get(k)!r} → {wanted[k]!r}" for k in changed)
         raise MathlensError(f"{out}: holds samples made with other settings ({was}); use another --out or --overwrite")
