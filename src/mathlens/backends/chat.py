@@ -45,7 +45,10 @@ def uses_chat_template(tokenizer: Any, mode: str = "auto") -> bool:
     """Whether prompts go through the chat template under ``mode``."""
     check_mode(mode)
     if mode == "on" and not has_chat_template(tokenizer):
-        raise MathlensError("--chat-template on: this model's tokenizer has no chat template (use auto or off)")
+        raise MathlensError(
+            "--chat-template on: this model's tokenizer has no chat template, or the backend renders none "
+            "(use auto or off; the openai backend applies the server's template with --api chat)"
+        )
     return mode == "on" or (mode == "auto" and has_chat_template(tokenizer))
 
 

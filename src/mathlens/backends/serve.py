@@ -118,7 +118,7 @@ def make_app(backend: Backend, model_name: str, window_s: float = 0.003, complet
         if req.logprobs is not None or any(isinstance(e, list) for e in entries):
             _need(scorer, "token ids or logprobs")
         texts = [scorer.decode(e) if isinstance(e, list) else _as_turn(e) for e in entries]
-        ids = [e if isinstance(e, list) else scorer.encode(e) for e in entries] if scorer else [None] * len(texts)
+        ids = [e if isinstance(e, list) else scorer.encode(t) for e, t in zip(entries, texts)] if scorer else [None] * len(texts)
         max_tokens = DEFAULT_COMPLETION_TOKENS if req.max_tokens is None else req.max_tokens
         if max_tokens == 0 and not req.echo:
             raise BadRequest("max_tokens must be at least 1 (0 only with echo)", "max_tokens")

@@ -3,28 +3,48 @@
 Prompts arrive rendered (``chat.render`` with vLLM's own tokenizer, exactly as the hf backend
 renders them), so a model fine-tuned through the chat template is sampled through it too.
 A vLLM engine takes the GPU's memory for its KV cache and cannot share a device with a second
-one, so a process keeps one engine per (model, loading options) and hands it to every backend
-asking for it (the improvement loop opens a backend per round).
+one, so a process keeps one engine: a backend asking for the same (model, options) gets it, and
+one asking for another model releases it first (the improvement loop opens a backend per round);
+``release_engine`` frees it before training in the same process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
-
 from ..errors import MathlensError
 from ..models.hf import DTYPES, ModelArgs
 from ..models.sources import resolve_source
 from .base import Sampling
 
 
-@lru_cache(maxsize=1)
+# The process's one engine, by (source, options): module state on purpose, as the GPU holds one.
+_ENGINE: dict[tuple[str, ModelArgs], object] = {}
+
+
+def release_engine() -> None:
+    """Free the engine and the GPU memory its KV cache holds."""
+    if _ENGINE:
+        _ENGINE.clear()
+        import gc
+
+        gc.collect()
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
 def _engine(source: str, args: ModelArgs):
-    try:
-        from vllm import LLM
-    except ImportError:
-        raise MathlensError("the vllm backend needs vLLM: pip install vllm (a CUDA machine)") from None
-    return LLM(model=source, dtype=DTYPES[args.dtype], revision=args.revision, trust_remote_code=args.trust_remote_code)
+    key = (source, args)
+    if key not in _ENGINE:
+        try:
+            from vllm import LLM
+        except ImportError:
+            raise MathlensError("the vllm backend needs vLLM: pip install vllm (a CUDA machine)") from None
+        release_engine()  # before the new one takes its memory
+        _ENGINE[key] = LLM(model=source, dtype=DTYPES[args.dtype], revision=args.revision,
+                           trust_remote_code=args.trust_remote_code)  # fmt: skip
+    return _ENGINE[key]
 
 
 class VLLMBackend:

@@ -15,14 +15,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..backends import BACKENDS, Conversation, Prompt, Sampling, as_text, make_backend
-from ..backends.chat import backend_tokenizer, check_mode, prompting_record
+from ..backends.chat import backend_tokenizer, check_mode, prompting_record, uses_chat_template
 from ..backends.solve import graded_samples
 from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
 from ..models.hf import ModelArgs
 from ..progress import progress_bar
 from .problems import Problem, load_benchmark
-from .prompts import load_template
+from .prompts import PromptTemplate, load_template
 from .report import read_samples, summarize_rows
 
 BREAKDOWNS = ("subject", "level")  # meta fields that get their own metrics_by_*.json
@@ -103,8 +103,11 @@ class EvalConfig:
         return {}
 
 
-def _check_run_folder(out: Path, cfg: EvalConfig) -> None:
-    """Refuse to add samples of other settings to a folder (``--overwrite`` starts it over)."""
+def _check_run_folder(out: Path, cfg: EvalConfig, template: PromptTemplate) -> None:
+    """Refuse to add samples of other settings to a folder (``--overwrite`` starts it over).
+    Besides the flags, the prompt's effective shape counts: the stop strings the template
+    brought and, with shots, whether they went as turns (a folder from before these were
+    recorded had no template stops and sent shots as turns)."""
     saved_path, samples = out / "config.json", out / "samples.jsonl"
     if cfg.overwrite:
         for path in [samples, *out.glob("metrics*.json")]:
@@ -119,8 +122,12 @@ def _check_run_folder(out: Path, cfg: EvalConfig) -> None:
     wanted = cfg.saved()
     default = EvalConfig(model="-").saved()  # a setting older folders lack had its default
     changed = [k for k in SAMPLE_SETTINGS if saved.get(k, default[k]) != wanted[k]]
+    shape = saved.get("prompting") or {"stop": [], "fewshot_as_turns": True}
+    now = {"stop": list(dict.fromkeys(template.stop + cfg.stop)), "fewshot_as_turns": cfg.fewshot_as_turns}
+    changed += [k for k in ("stop", "fewshot_as_turns") if k not in changed and (k == "stop" or template.shots)
+                and shape.get(k) != now[k]]  # fmt: skip
     if changed:
-        was = ", ".join(f"{k} {saved.get(k)!r} → {wanted[k]!r}" for k in changed)
+        was = ", ".join(f"{k} {saved.get(k, shape.get(k))!r} → {now.get(k, wanted[k])!r}" for k in changed)
         raise MathlensError(f"{out}: holds samples made with other settings ({was}); use another --out or --overwrite")
 
 
@@ -147,7 +154,9 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
         raise MathlensError(f"unknown backend {cfg.backend!r}: one of {', '.join(BACKENDS)}")
     template = load_template(cfg.prompt or f"qwen25-math-{cfg.mode}")
     problems = [p for name in cfg.benchmark.split(",") for p in load_benchmark(name.strip(), cfg.data_dir, cfg.limit)]
-    _check_run_folder(out, cfg)  # everything the user gave is valid before anything is written
+    if cfg.mode == "tir" and (cfg.stop or template.stop):
+        raise MathlensError("--stop (or a template's stop) is for cot: tir stops at each tool call and at the end of turn")
+    _check_run_folder(out, cfg, template)  # everything the user gave is valid before anything is written
     out.mkdir(parents=True, exist_ok=True)
     samples_path = out / "samples.jsonl"
     done = _done(samples_path)
@@ -156,6 +165,8 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     tokenizer = backend_tokenizer(backend)
     stop = tuple(dict.fromkeys(template.stop + cfg.stop))
     sampling = Sampling(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, stop=stop, seed=cfg.seed)
+    if getattr(backend, "api", None) != "chat":  # a chat API applies the server's template
+        uses_chat_template(tokenizer, cfg.chat_template)  # --chat-template on without one: said before any write
     record = prompting_record(tokenizer, cfg.chat_template, template.name, stop, cfg.system, cfg.fewshot_as_turns)
     (out / "config.json").write_text(json.dumps(cfg.saved() | {"prompting": record}, indent=1))
 

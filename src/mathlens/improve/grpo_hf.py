@@ -46,6 +46,7 @@ class HFGRPOConfig:
     max_tool_calls: int = 2
     chat_template: str = "auto"  # how a question is rendered (tools: always the chat template, TRL's way)
     use_vllm: bool = False  # sample rollouts with vLLM inside the trainer (TRL's colocate mode; a GPU)
+    model_args: str = ""  # loading options (models.hf.ModelArgs); dtype auto trains fp32 weights
     seed: int = 0
 
 
@@ -128,7 +129,10 @@ def train_grpo_hf(
 
     if not progress:
         quiet_datasets()
-    model, tokenizer = load_causal_lm(policy, device="cpu", args=training_args(""))  # the trainer places it
+    from ..backends.vllm import release_engine
+
+    release_engine()  # a sampling engine of the loop's would hold the GPU the trainer needs
+    model, tokenizer = load_causal_lm(policy, device="cpu", args=training_args(cfg.model_args))  # the trainer places it
     if cfg.tools and not getattr(tokenizer, "chat_template", None):
         raise MathlensError(f"{policy}: tools need a chat template that renders tool calls; this tokenizer has none")
     # With tools, prompts are conversations: TRL renders them with the tools' schema in the template.

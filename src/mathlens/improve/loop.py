@@ -109,7 +109,8 @@ def _check_folder(out: Path, cfg: LoopConfig) -> None:
     wanted = json.loads(json.dumps(asdict(cfg)))
     if saved.exists():
         old = json.loads(saved.read_text())
-        changed = sorted(k for k in wanted if k not in ("rounds", "out") and old.get(k) != wanted[k])
+        default = json.loads(json.dumps(asdict(LoopConfig(backend="tiny"))))  # what an older folder's missing key meant
+        changed = sorted(k for k in wanted if k not in ("rounds", "out") and old.get(k, default[k]) != wanted[k])
         if changed:
             raise MathlensError(f"{out}: its rounds were made with other settings ({', '.join(changed)}); use another --out")
     out.mkdir(parents=True, exist_ok=True)
@@ -138,7 +139,8 @@ def _train_rm(cfg: LoopConfig, policy, folder: Path, progress: bool) -> None:
     if not signal_groups(rows):  # every problem all right or all wrong: nothing to learn, the round goes on without
         (folder / "rm" / "rm_report.json").write_text(json.dumps({"trained": False, "problems": 0}))
         return
-    rm = RMConfig(w.rm_steps, w.rm_problems_per_step, w.rm_lr, cfg.seed + folder_round(folder), cfg.chat_template)
+    rm = RMConfig(w.rm_steps, w.rm_problems_per_step, w.rm_lr, cfg.seed + folder_round(folder), cfg.chat_template,
+                  cfg.model_args)  # fmt: skip
     log = train_reward_model(policy, rows, rm, folder / "rm", progress)
     score_rows(load_reward_model(folder / "rm", cfg.device), rows)
     write_jsonl(folder / "samples.jsonl", rows)
@@ -201,7 +203,8 @@ def hf_grpo_config(cfg: LoopConfig, r: int):
                         temperature=g.grpo_temperature, max_tokens=cfg.sampling.max_tokens, lr=g.grpo_lr,
                         beta=g.beta, loss_type=g.loss_type, clip=g.clip, num_iterations=g.grpo_updates,
                         tools=cfg.mode == "tir", max_tool_calls=cfg.sampling.max_tool_calls,
-                        chat_template=cfg.chat_template, use_vllm=cfg.backend == "vllm", seed=cfg.seed + r)  # fmt: skip
+                        chat_template=cfg.chat_template, use_vllm=cfg.backend == "vllm", model_args=cfg.model_args,
+                        seed=cfg.seed + r)  # fmt: skip
 
 
 def _sample(cfg: LoopConfig, model_dir, problems: list[dict], path: Path, r: int, progress: bool,

@@ -66,13 +66,16 @@ def train_tiny(
 
 def train_hf(cfg: LoopConfig, data: Path, out: Path, start: str, progress: bool) -> None:
     """Supervised fine-tuning through TRL from ``start`` (a folder or hub id) into ``out``."""
+    from ..backends.vllm import release_engine
     from ..train.hf import FinetuneConfig, finetune
+
+    release_engine()  # a vLLM engine from sampling would hold the GPU the trainer needs
 
     t = cfg.training
     run = FinetuneConfig(
         model=start, data=str(data), out=str(out), epochs=t.hf_epochs, batch_size=t.hf_batch_size, lr=t.hf_lr,
         warmup_steps=0, max_length=1024, gradient_checkpointing=False, resume=True, seed=cfg.seed,
-        chat_template=cfg.chat_template,
+        chat_template=cfg.chat_template, model_args=cfg.model_args,
     )  # fmt: skip
     finetune(run, progress=progress)
 

@@ -37,6 +37,7 @@ class RMConfig:
     lr: float = 1e-3
     seed: int = 0
     chat_template: str = "auto"  # Hugging Face policies: how a question is rendered (as the policy read it)
+    model_args: str = ""  # Hugging Face policies: loading options (models.hf.ModelArgs)
 
 
 class RewardScorer(Protocol):

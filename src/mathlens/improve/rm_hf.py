@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import MathlensError
-from ..models.hf import ModelArgs, from_pretrained, require_transformers
+from ..models.hf import from_pretrained, require_transformers
 from .policy import user_prompt
 
 MARKER = "reward_model.json"
@@ -44,12 +44,14 @@ class HFScorer:
         return out
 
 
-def _classifier(name_or_path: str, device: str | None = None):
-    """The checkpoint (hub id, folder, .gguf, packaged name) with a one-label head, fp32."""
+def _classifier(name_or_path: str, device: str | None = None, model_args: str = ""):
+    """The checkpoint (hub id, folder, .gguf, packaged name) with a one-label head, fp32 unless told."""
     transformers = require_transformers()
     import torch
 
-    args = ModelArgs(dtype="float32")
+    from ..train.hf import training_args
+
+    args = training_args(model_args)
     model, tokenizer = from_pretrained(transformers.AutoModelForSequenceClassification, name_or_path, args, num_labels=1)
     model.config.pad_token_id = tokenizer.pad_token_id  # the classifier reads the last token that is not padding
     tokenizer.padding_side = "right"
@@ -64,7 +66,7 @@ def train_hf_reward_model(policy: str, groups: Sequence, cfg, out: str | Path, p
     from .rm import fit_listwise
 
     torch.manual_seed(cfg.seed)
-    model, tokenizer = _classifier(policy)
+    model, tokenizer = _classifier(policy, model_args=cfg.model_args)
     scorer = HFScorer(model.train(), tokenizer, chat_template=cfg.chat_template)
     losses = fit_listwise(scorer.scores, model.parameters(), groups, cfg, progress)
     out = Path(out)

@@ -58,17 +58,19 @@ class ModelArgs:
             raise MathlensError(f"--model-args dtype={args.dtype!r}: one of {', '.join(DTYPES)}")
         return args
 
-    def torch_dtype(self) -> Any:
+    def torch_dtype(self, device: str | None = None) -> Any:
+        """The weights' dtype; auto looks at where they go (``device``; None: the GPU if any)."""
         import torch
 
         if self.dtype == "auto":
-            return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+            on_gpu = torch.cuda.is_available() and not str(device or "cuda").startswith("cpu")
+            return torch.bfloat16 if on_gpu and torch.cuda.is_bf16_supported() else torch.float32
         return getattr(torch, DTYPES[self.dtype])
 
-    def loading(self) -> dict[str, Any]:
+    def loading(self, device: str | None = None) -> dict[str, Any]:
         """Keyword arguments for ``from_pretrained`` (the model's; the tokenizer takes the first two)."""
         options: dict[str, Any] = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
-        options["dtype"] = self.torch_dtype()
+        options["dtype"] = self.torch_dtype(device)
         if self.device_map:
             options["device_map"] = self.device_map
         if self.attn_implementation:
@@ -80,12 +82,12 @@ DTYPES = {"auto": "auto", "float32": "float32", "fp32": "float32", "bfloat16": "
           "float16": "float16", "fp16": "float16"}  # fmt: skip
 
 
-def from_pretrained(auto_class: Any, name: str, args: ModelArgs, **extra: Any) -> tuple[Any, Any]:
+def from_pretrained(auto_class: Any, name: str, args: ModelArgs, device: str | None = None, **extra: Any) -> tuple[Any, Any]:
     """Model (of ``auto_class``) and tokenizer from whatever ``name`` is (``resolve_source``),
     with a hub id that cannot be had reported as such: offline, not cached, or not on the hub."""
     transformers = require_transformers()
     source = resolve_source(name, args.cache)
-    options = args.loading()
+    options = args.loading(device)
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(
             source, revision=args.revision, trust_remote_code=args.trust_remote_code
@@ -97,7 +99,8 @@ def from_pretrained(auto_class: Any, name: str, args: ModelArgs, **extra: Any) -
             why = "HF_HUB_OFFLINE is set" if offline else "the hub could not be reached or has no such model"
             raise MathlensError(
                 f"{name}: a hub id that is not in the local Hugging Face cache, and {HUB} could not give it "
-                f"({why}); download it where the hub is reachable (HF_HUB_OFFLINE=0) or pass a local folder or .gguf"
+                f"({why}: {str(err).splitlines()[0][:200]}); download it where the hub is reachable "
+                "(HF_HUB_OFFLINE=0) or pass a local folder or .gguf"
             ) from None
         raise MathlensError(f"{name}: cannot load it ({str(err).splitlines()[0]})") from None
     if tokenizer.pad_token is None:
@@ -112,7 +115,7 @@ def load_causal_lm(name_or_path: str, device: str | None = None, args: ModelArgs
     import torch
 
     args = ModelArgs.parse(args)
-    model, tokenizer = from_pretrained(transformers.AutoModelForCausalLM, name_or_path, args)
+    model, tokenizer = from_pretrained(transformers.AutoModelForCausalLM, name_or_path, args, device)
     tokenizer.padding_side = "left"
     if not args.device_map:
         model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
