@@ -62,12 +62,11 @@ class StopAtStrings:
         return torch.tensor([any(s in t for s in self.stop) for t in texts], device=input_ids.device)
 
 
-def by_length(tokenizer: Any, texts: list[str]) -> list[int]:
-    """Indices of ``texts`` longest first: batches of like lengths pad little (a CPU spends its
-    time on every padded position), and the longest batch runs first, so a prompt too long for
-    the model's context fails at once."""
-    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-    return sorted(range(len(texts)), key=lambda i: -lengths[i])
+def by_length(encoded: list[list[int]]) -> list[int]:
+    """Indices of the encoded texts longest first: batches of like lengths pad little (a CPU
+    spends its time on every padded position), and the longest batch runs first, so a prompt
+    too long for the model's context fails at once."""
+    return sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
 
 
 def generate_batched(
@@ -78,7 +77,8 @@ def generate_batched(
     import torch
 
     torch.manual_seed(sampling.seed)
-    order = by_length(tokenizer, texts) if texts else []
+    encoded = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []  # once, for order and batches
+    order = by_length(encoded)
     results: dict[int, list[str]] = {}
     limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
     options: dict[str, Any] = {"max_new_tokens": sampling.max_tokens, "pad_token_id": tokenizer.pad_token_id}
@@ -88,7 +88,7 @@ def generate_batched(
         options |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
     for i in range(0, len(order), batch_size):
         picked = order[i : i + batch_size]
-        batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True, add_special_tokens=False)
+        batch = tokenizer.pad({"input_ids": [encoded[j] for j in picked]}, padding=True, return_tensors="pt")
         batch = batch.to(model.device)
         asked = batch["input_ids"].size(1) + sampling.max_tokens
         if limit and asked > limit:  # past its positions a model fails deep inside with an index error

@@ -103,6 +103,11 @@ class EvalConfig:
         return {}
 
 
+def effective_stop(template: PromptTemplate, cfg: EvalConfig) -> tuple[str, ...]:
+    """The stop strings a run samples with: the template's, then the user's, once each."""
+    return tuple(dict.fromkeys(template.stop + cfg.stop))
+
+
 def _check_run_folder(out: Path, cfg: EvalConfig, template: PromptTemplate) -> None:
     """Refuse to add samples of other settings to a folder (``--overwrite`` starts it over).
     Besides the flags, the prompt's effective shape counts: the stop strings the template
@@ -123,7 +128,7 @@ def _check_run_folder(out: Path, cfg: EvalConfig, template: PromptTemplate) -> N
     default = EvalConfig(model="-").saved()  # a setting older folders lack had its default
     changed = [k for k in SAMPLE_SETTINGS if saved.get(k, default[k]) != wanted[k]]
     shape = saved.get("prompting") or {"stop": [], "fewshot_as_turns": True}
-    now = {"stop": list(dict.fromkeys(template.stop + cfg.stop)), "fewshot_as_turns": cfg.fewshot_as_turns}
+    now = {"stop": list(effective_stop(template, cfg)), "fewshot_as_turns": cfg.fewshot_as_turns}
     changed += [k for k in ("stop", "fewshot_as_turns") if k not in changed and (k == "stop" or template.shots)
                 and shape.get(k) != now[k]]  # fmt: skip
     if changed:
@@ -163,7 +168,7 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     todo = [p for p in problems if (p.source, p.id) not in done]
     backend = backend or make_backend(cfg.backend, cfg.model, **cfg.backend_options())
     tokenizer = backend_tokenizer(backend)
-    stop = tuple(dict.fromkeys(template.stop + cfg.stop))
+    stop = effective_stop(template, cfg)
     sampling = Sampling(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, stop=stop, seed=cfg.seed)
     if getattr(backend, "api", None) != "chat":  # a chat API applies the server's template
         uses_chat_template(tokenizer, cfg.chat_template)  # --chat-template on without one: said before any write
