@@ -217,11 +217,11 @@ def test_prompt_templates_by_name_and_from_a_file(tmp_path):
 
 def test_summarize_counts_majority_over_equivalent_answers(tmp_path):
     path = tmp_path / "samples.jsonl"
-    row = {"benchmark": "b", "id": "1", "gold": "0.5", "samples": []}
+    row = {"benchmark": "b", "id": "1", "question": "half?", "gold": "0.5", "samples": []}
     row["samples"] = [
-        {"pred": "1/2", "correct": True},
-        {"pred": "3", "correct": False},
-        {"pred": "\\frac12", "correct": True},
+        {"completion": "1/2", "pred": "1/2", "correct": True},
+        {"completion": "3", "pred": "3", "correct": False},
+        {"completion": "\\frac12", "pred": "\\frac12", "correct": True},
     ]
     path.write_text(json.dumps(row) + "\n")
     summary = summarize(path)["b"]

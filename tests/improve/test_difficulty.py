@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import random
 
+from mathlens.records import SampleRow
 from mathlens.improve.difficulty import balanced_mix, bucket, held_out_error, pass_rate
 
 
 def test_pass_rate_and_buckets():
-    row = {"samples": [{"correct": True}, {"correct": False}, {"correct": True}, {"completion": "ungraded"}]}
-    assert pass_rate(row) == 2 / 3 and pass_rate({"samples": []}) is None
+    samples = [{"completion": "a", "correct": True}, {"completion": "b", "correct": False},
+               {"completion": "c", "correct": True}, {"completion": "ungraded"}]  # fmt: skip
+    row = SampleRow.from_dict({"id": 1, "question": "q", "gold": "1", "samples": samples}, "test", graded=False)
+    assert pass_rate(row) == 2 / 3 and pass_rate(SampleRow("b", "2", "q", "1", [])) is None
     assert [bucket(r) for r in (0.0, 0.9, 0.6, 0.4, 0.1, 1.0)] == [None, 0, 1, 2, 3, None]
 
 

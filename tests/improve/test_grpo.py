@@ -16,7 +16,7 @@ from mathlens.improve.grpo import (
 )
 from mathlens.improve.policy import user_prompt
 from mathlens.models import ModelConfig, build_model, load_model
-from mathlens.records import Example
+from mathlens.records import Example, Sample, SampleRow
 from mathlens.train import TrainConfig, train
 
 
@@ -109,7 +109,7 @@ def test_a_stopped_run_resumes_to_the_same_weights(tiny_policy, tmp_path):
 
 
 def test_problems_between_two_and_five_right_of_eight():
-    rows = [{"id": i, "question": f"q{i}", "gold": "1", "samples": [{"correct": j < i} for j in range(8)]} for i in range(9)]
+    rows = [SampleRow("b", str(i), f"q{i}", "1", [Sample("s", "1", j < i) for j in range(8)]) for i in range(9)]
     assert [p["id"] for p in eligible_problems(rows, 2, 5)] == ["2", "3", "4", "5"]
 
 
@@ -163,7 +163,7 @@ def test_grpo_from_the_command_line(tiny_policy, tmp_path):
 
     samples = tmp_path / "samples.jsonl"
     write_jsonl(samples, [{"id": str(i), "question": "pick", "gold": "1",
-                           "samples": [{"correct": j < 3} for j in range(8)]} for i in range(4)])  # fmt: skip
+                           "samples": [{"completion": "c", "pred": "1", "correct": j < 3} for j in range(8)]} for i in range(4)])  # fmt: skip
     runner = CliRunner()
     args = ["grpo", "--policy", str(tiny_policy), "--samples", str(samples), "--out", str(tmp_path / "g"), "--mode", "cot",
             "--steps", "2", "--problems-per-step", "2", "--group-size", "4", "--max-tokens", "16", "--quiet"]  # fmt: skip

@@ -113,7 +113,7 @@ def test_the_shipped_config_is_the_default_loop():
 
 
 def test_a_folder_refuses_other_settings_and_api_backends_are_refused(whole):
-    with pytest.raises(MathlensError, match=r"other settings \(world\)"):
+    with pytest.raises(MathlensError, match=r"other settings \(world.n_pool 24 → 25\)"):
         run_loop(small(whole[0], n_pool=25), progress=False)
     with pytest.raises(MathlensError, match="needs a model it can train"):
         small("x", backend="openai", model="m")

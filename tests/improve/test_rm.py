@@ -10,10 +10,10 @@ from mathlens.cli import app
 from mathlens.errors import MathlensError
 from mathlens.improve.rm import RMConfig, load_reward_model, ranking_accuracy, score_rows, train_reward_model
 from mathlens.models import ModelConfig, build_model, save_checkpoint
-from mathlens.records import write_jsonl
+from mathlens.records import SampleRow, write_jsonl, write_sample_rows
 
 
-def planted(n: int, seed: int) -> list[dict]:
+def planted(n: int, seed: int) -> list[SampleRow]:
     """Problems whose right samples end 'ok' and wrong ones 'no' (shuffled, two of each)."""
     rng = random.Random(seed)
     rows = []
@@ -24,8 +24,8 @@ def planted(n: int, seed: int) -> list[dict]:
                    {"completion": f"{a}*2={2 * a} ok", "pred": str(2 * a), "correct": True},
                    {"completion": f"{a}*2={a} no", "pred": str(a), "correct": False}]  # fmt: skip
         rng.shuffle(samples)
-        rows.append({"benchmark": "p", "id": str(i), "question": f"What is {a} twice?", "gold": str(2 * a),
-                     "meta": {}, "samples": samples})  # fmt: skip
+        rows.append(SampleRow.from_dict({"benchmark": "p", "id": str(i), "question": f"What is {a} twice?",
+                                         "gold": str(2 * a), "meta": {}, "samples": samples}, "test"))  # fmt: skip
     return rows
 
 
@@ -51,8 +51,8 @@ def test_training_orders_a_planted_right_and_wrong_pair(policy, tmp_path):
 def test_samples_without_signal_are_an_error(policy, tmp_path):
     rows = planted(3, 0)
     for row in rows:
-        for s in row["samples"]:
-            s["correct"] = True
+        for s in row.samples:
+            s.correct = True
     with pytest.raises(MathlensError, match="nothing for a reward model to learn"):
         train_reward_model(policy, rows, RMConfig(steps=1), tmp_path, progress=False)
 
@@ -60,8 +60,8 @@ def test_samples_without_signal_are_an_error(policy, tmp_path):
 def test_rm_score_then_report_shows_rm_at_k(policy, tmp_path):
     runner = CliRunner()
     train_path, eval_path = tmp_path / "train.jsonl", tmp_path / "eval" / "samples.jsonl"
-    write_jsonl(train_path, planted(40, 0))
-    write_jsonl(eval_path, planted(10, 1))
+    write_sample_rows(train_path, planted(40, 0))
+    write_sample_rows(eval_path, planted(10, 1))
     trained = runner.invoke(app, ["rm", "train", "--policy", str(policy), "--samples", str(train_path),
                                   "--out", str(tmp_path / "rm"), "--steps", "60", "--lr", "3e-3", "--quiet"])  # fmt: skip
     assert trained.exit_code == 0, trained.output
@@ -74,7 +74,7 @@ def test_rm_score_then_report_shows_rm_at_k(policy, tmp_path):
 
 def test_eval_with_a_reward_model_scores_as_it_samples(policy, tmp_path):
     runner = CliRunner()
-    write_jsonl(tmp_path / "train.jsonl", planted(20, 0))
+    write_sample_rows(tmp_path / "train.jsonl", planted(20, 0))
     assert runner.invoke(app, ["rm", "train", "--policy", str(policy), "--samples", str(tmp_path / "train.jsonl"),
                                "--out", str(tmp_path / "rm"), "--steps", "5", "--quiet"]).exit_code == 0  # fmt: skip
     bench = tmp_path / "bench.jsonl"

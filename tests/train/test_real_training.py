@@ -36,8 +36,11 @@ def test_a_lora_fine_tune_of_the_real_model_lowers_its_loss(smollm2, sums, tmp_p
 def test_a_reward_model_step_runs_on_the_real_model(smollm2, tmp_path):
     from mathlens.improve.rm import RMConfig, load_reward_model, train_reward_model
 
-    rows = [{"question": f"What is {a}+{b}?", "samples": [{"completion": f"The answer is {a + b}.", "correct": True},
-                                                        {"completion": f"The answer is {a + b + 1}.", "correct": False}]}
+    from mathlens.records import Sample, SampleRow
+
+    rows = [SampleRow("sums", str(a), f"What is {a}+{b}?", str(a + b),
+                      [Sample(f"The answer is {a + b}.", str(a + b), True),
+                       Sample(f"The answer is {a + b + 1}.", str(a + b + 1), False)])
             for a, b in SUMS[:4]]  # fmt: skip
     log = train_reward_model(smollm2, rows, RMConfig(steps=2, problems_per_step=2, lr=1e-5), tmp_path / "rm")
     assert len(log["losses"]) == 2 and all(math.isfinite(x) for x in log["losses"])

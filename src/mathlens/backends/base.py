@@ -37,13 +37,37 @@ Prompt = str | Conversation
 
 
 class Backend(Protocol):
+    """What callers may rely on. Besides ``name`` and ``generate``, a backend may have (and
+    ``BackendBase`` gives every built-in one, with these defaults):
+
+    - ``per_sample_seeds`` (False): ``generate`` takes ``keys`` and seeds each sample by
+      (seed, key, index), so a sample does not depend on the batch it came in (tiny);
+    - ``tokenizer`` (None): a Hugging Face tokenizer that renders chat templates (hf, vllm);
+    - ``api`` ("completions"): "chat" when the server applies its own chat template (openai);
+    - ``readable`` (None): ``readable(text)`` keeps what the model can read (tiny: its
+      alphabet), applied to tool outputs it must continue from.
+    """
+
     name: str
+    per_sample_seeds: bool
+    tokenizer: Any
+    api: str
 
     def generate(self, prompts: list[str], sampling: Sampling, keys: Sequence[str] | None = None) -> list[list[str]]:
         """``sampling.n`` completions for every prompt, each cut after its first stop string
         (kept). ``keys`` name each prompt's problem for backends that seed per sample (tiny);
         the others ignore them."""
         ...
+
+
+class BackendBase:
+    """The defaults of the optional parts of ``Backend``."""
+
+    name = "backend"
+    per_sample_seeds = False
+    tokenizer: Any = None
+    api = "completions"
+    readable = None
 
 
 def generate_keyed(backend: Backend, prompts: list, sampling: Sampling, keys: Sequence[str] | None) -> list[list[str]]:

@@ -7,11 +7,11 @@ from typing import Any
 
 from ..errors import MathlensError
 from ..models.hf import ModelArgs, load_causal_lm
-from .base import Sampling, cut_at_stop
+from .base import BackendBase, Sampling, cut_at_stop
 from .scoring import Scorer
 
 
-class HFBackend:
+class HFBackend(BackendBase):
     name = "hf"
 
     def __init__(

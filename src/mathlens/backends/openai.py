@@ -15,13 +15,13 @@ import os
 from collections.abc import Sequence
 
 from ..errors import MathlensError
-from .base import Conversation, Prompt, Sampling
+from .base import BackendBase, Conversation, Prompt, Sampling
 
 APIS = ("completions", "chat")
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
-class OpenAIBackend:
+class OpenAIBackend(BackendBase):
     name = "openai"
 
     def __init__(

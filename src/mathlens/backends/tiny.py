@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..models import GPT, CharTokenizer, decode, load_model, sample_seed
-from .base import Sampling, cut_at_stop
+from .base import BackendBase, Sampling, cut_at_stop
 from .scoring import Scorer
 
 
-class TinyBackend:
+class TinyBackend(BackendBase):
     name = "tiny"
     per_sample_seeds = True  # a sample's tokens depend on (seed, key, index) alone
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from ..errors import MathlensError
 from ..models.hf import DTYPES, ModelArgs
 from ..models.sources import resolve_source
-from .base import Sampling
+from .base import BackendBase, Sampling
 
 
 # The process's one engine, by (source, options): module state on purpose, as the GPU holds one.
@@ -47,7 +47,7 @@ def _engine(source: str, args: ModelArgs):
     return _ENGINE[key]
 
 
-class VLLMBackend:
+class VLLMBackend(BackendBase):
     name = "vllm"
 
     def __init__(self, model: str, model_args: ModelArgs | str | None = None) -> None:

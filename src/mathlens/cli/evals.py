@@ -130,11 +130,11 @@ def _rewarded(out: Path, scorer) -> dict:
     from ..evals.report import read_samples
     from ..grading.summary import summarize_rows
     from ..improve.rm import score_rows
-    from ..records import write_jsonl
+    from ..records import write_sample_rows
 
     rows = read_samples(out / "samples.jsonl")
     score_rows(scorer, rows)
-    write_jsonl(out / "samples.jsonl", rows)
+    write_sample_rows(out / "samples.jsonl", rows)
     metrics = summarize_rows(rows)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     return metrics

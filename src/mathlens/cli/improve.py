@@ -30,7 +30,7 @@ def rft(
 ) -> None:
     """Keep the verified (or, without a reference, majority-voted) distinct solutions of each problem."""
     from ..improve import RFTConfig, rft_rows
-    from ..records import read_jsonl
+    from ..records import read_sample_rows
 
     if max_per_problem < 1 or not 0 < min_agreement <= 1:
         raise MathlensError("--max-per-problem must be at least 1 and --min-agreement in (0, 1]")
@@ -42,7 +42,7 @@ def rft(
     problems = [0]
 
     def rows():
-        for _, row in read_jsonl(samples, torn_tail=True):
+        for row in read_sample_rows(samples):
             problems[0] += 1
             yield row
 
@@ -165,11 +165,11 @@ def rm_train(
 ) -> None:
     """Train a reward model (the policy plus a two-layer scalar head) with the listwise loss."""
     from ..improve.rm import RMConfig, train_reward_model
-    from ..records import read_jsonl
+    from ..records import read_sample_rows
 
     if steps < 1 or problems_per_step < 1:
         raise MathlensError("--steps and --problems-per-step must be at least 1")
-    rows = [row for _, row in read_jsonl(samples, torn_tail=True)]
+    rows = read_sample_rows(samples)
     log = train_reward_model(policy, rows, RMConfig(steps, problems_per_step, lr, seed, check_mode(chat_template)), out, progress=not quiet)
     out_console.print(f"{out}: {log['problems']} problems with right and wrong samples, "
                       f"loss {log['losses'][0]:.3f} → {log['losses'][-1]:.3f}")  # fmt: skip
@@ -184,11 +184,11 @@ def rm_score(
 ) -> None:
     """Write a `reward` into every sample; `mathlens report` then shows rm@k beside maj@k."""
     from ..improve.rm import load_reward_model, ranking_accuracy, score_rows
-    from ..records import read_jsonl, write_jsonl
+    from ..records import read_sample_rows, write_sample_rows
 
-    rows = [row for _, row in read_jsonl(samples, torn_tail=True)]
+    rows = read_sample_rows(samples)
     score_rows(load_reward_model(model), rows)
-    write_jsonl(out or samples, rows)
+    write_sample_rows(out or samples, rows)
     rank = ranking_accuracy(rows)
     shown = "—" if rank["pairwise_accuracy"] is None else f"{rank['pairwise_accuracy']:.1%}"
     out_console.print(f"{out or samples}: scored; right over wrong within a problem {shown} "
@@ -222,13 +222,13 @@ def grpo(
     """Reinforcement learning with GRPO: reward σ(0.5·r_m) + (r_v − 1), group-normalised, KL to the start."""
     from ..improve.grpo import GRPOConfig, eligible_problems, train_grpo
     from ..improve.rm import is_tiny_checkpoint, load_reward_model
-    from ..records import read_jsonl
+    from ..records import read_sample_rows
 
     if not samples.is_file():
         raise MathlensError(f"{samples}: cannot read (no such file)")
     if mode not in ("tir", "cot"):
         raise MathlensError(f"--mode {mode!r}: choose tir or cot")
-    problems = eligible_problems([row for _, row in read_jsonl(samples, torn_tail=True)], min_correct, max_correct)
+    problems = eligible_problems(read_sample_rows(samples), min_correct, max_correct)
     scorer = load_reward_model(rm) if rm is not None else None  # a wrong path fails before any training
     if is_tiny_checkpoint(policy):
         cfg = GRPOConfig(steps=steps, problems_per_step=problems_per_step, group_size=group_size, max_tokens=max_tokens,

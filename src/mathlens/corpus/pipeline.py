@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..decontam import EvalText, Index
 from ..errors import MathlensError
+from ..runs import RunFolder
 from ..progress import progress_bar
 from .dedup import DedupConfig, exact_stages, minhash_stages
 from .executors import ExecutorConfig, logs_into, run_steps
@@ -102,7 +103,9 @@ class Run:
 
     def __init__(self, cfg: CorpusConfig) -> None:
         self.cfg, self.out = cfg, Path(cfg.out)
-        self.out.mkdir(parents=True, exist_ok=True)
+        settings = asdict(cfg)  # how many tasks and workers run a stage does not change what it makes
+        compared = [k for k in settings if k not in ("out", "executor")]
+        RunFolder(self.out, settings, compared, ("stats.json",)).open(hint="use another out, or delete the folder")
         self.stats_path = self.out / "stats.json"
         self.stats: dict = json.loads(self.stats_path.read_text()) if self.stats_path.is_file() else {}
         self.evaluation: list[EvalText] = []
@@ -163,7 +166,6 @@ def run_corpus(cfg: CorpusConfig, evaluation: Sequence[EvalText] = (), progress:
     run = Run(cfg)
     run.evaluation = list(evaluation)
     out = run.out
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
     with logs_into(out / "logs" / "datatrove.log") as terminal, progress_bar(progress, terminal) as bar:
         total = 3 + cfg.cycles + (cfg.rater.model is not None) + (cfg.synthesizer.model is not None)
         task = bar.add_task("corpus", total=total, info="")

@@ -7,24 +7,12 @@ from pathlib import Path
 
 from ..errors import MathlensError
 from ..grading.summary import summarize_rows
-from ..records import read_jsonl
+from ..records import SampleRow, read_sample_rows
 
 
-def read_samples(samples_path: str | Path) -> list[dict]:
-    """Graded sample lines; a torn last line (a killed run's) is left out, anything else that is
-    not a graded sample line is an error naming its line."""
-    rows = []
-    for where, row in read_jsonl(samples_path, torn_tail=True):
-        samples = row.get("samples")
-        if not isinstance(samples, list) or "gold" not in row:
-            raise MathlensError(f"{where}: a sample line needs 'gold' and a list 'samples'")
-        if any(not isinstance(s, dict) or "correct" not in s for s in samples):
-            raise MathlensError(
-                f"{where}: samples are not graded (no 'correct'); run `mathlens grade {samples_path}` first"
-            )
-        row.setdefault("benchmark", Path(samples_path).stem)
-        rows.append(row)
-    return rows
+def read_samples(samples_path: str | Path) -> list[SampleRow]:
+    """Graded sample rows (``records.read_sample_rows``: a torn last line is left out and said)."""
+    return read_sample_rows(samples_path)
 
 
 def summarize(samples_path: str | Path, by: str | None = None) -> dict:

@@ -8,22 +8,23 @@ killed run loses at most the chunk in flight.
 from __future__ import annotations
 
 import json
-import os
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..backends import BACKENDS, Conversation, Prompt, Sampling, as_text, make_backend
+from ..backends import BACKENDS, Backend, Conversation, Prompt, Sampling, as_text, make_backend
 from ..backends.chat import backend_tokenizer, check_mode, prompting_record, uses_chat_template
-from ..backends.solve import graded_samples
+from ..backends.solve import add_rewards, solve_and_grade
 from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
 from ..models.hf import ModelArgs
 from ..progress import progress_bar
 from .problems import Problem, load_benchmark
 from .prompts import PromptTemplate, load_template
-from .report import read_samples, summarize_rows
+from ..records import SampleRow, append_sample_rows, read_sample_rows
+from ..runs import RunFolder
+from .report import summarize_rows
 
 BREAKDOWNS = ("subject", "level")  # meta fields that get their own metrics_by_*.json
 # Settings that change what a sample is: a run folder holds samples of one setting only.
@@ -44,6 +45,7 @@ SAMPLE_SETTINGS = (
     "fewshot_as_turns",
     "system",
     "stop",
+    "rm",
 )
 
 
@@ -73,6 +75,7 @@ class EvalConfig:
     fewshot_as_turns: bool = False  # shots as alternating user/assistant turns, not one user turn
     system: str | None = None  # replaces the template's system prompt ("" for none)
     stop: tuple[str, ...] = ()  # stop strings, besides the template's
+    rm: str | None = None  # a reward model (`mathlens rm train`): every sample scored, rm@k reported
     out: str = "runs/eval"
     overwrite: bool = False  # start the run folder over instead of refusing samples of other settings
 
@@ -108,52 +111,22 @@ def effective_stop(template: PromptTemplate, cfg: EvalConfig) -> tuple[str, ...]
     return tuple(dict.fromkeys(template.stop + cfg.stop))
 
 
-def _check_run_folder(out: Path, cfg: EvalConfig, template: PromptTemplate) -> None:
-    """Refuse to add samples of other settings to a folder (``--overwrite`` starts it over).
-    Besides the flags, the prompt's effective shape counts: the stop strings the template
-    brought and, with shots, whether they went as turns (a folder from before these were
-    recorded had no template stops and sent shots as turns)."""
-    saved_path, samples = out / "config.json", out / "samples.jsonl"
-    if cfg.overwrite:
-        for path in [samples, *out.glob("metrics*.json")]:
-            path.unlink(missing_ok=True)
-        return
-    if not (saved_path.exists() and samples.exists()):
-        return
-    try:
-        saved = json.loads(saved_path.read_text())
-    except json.JSONDecodeError:
-        raise MathlensError(f"{saved_path}: not valid JSON; use --overwrite to start the run over") from None
-    wanted = cfg.saved()
-    default = EvalConfig(model="-").saved()  # a setting older folders lack had its default
-    changed = [k for k in SAMPLE_SETTINGS if saved.get(k, default[k]) != wanted[k]]
-    shape = saved.get("prompting") or {"stop": [], "fewshot_as_turns": True}
-    now = {"stop": list(effective_stop(template, cfg)), "fewshot_as_turns": cfg.fewshot_as_turns}
-    changed += [k for k in ("stop", "fewshot_as_turns") if k not in changed and (k == "stop" or template.shots)
-                and shape.get(k) != now[k]]  # fmt: skip
-    if changed:
-        was = ", ".join(f"{k} {saved.get(k, shape.get(k))!r} → {now.get(k, wanted[k])!r}" for k in changed)
-        raise MathlensError(f"{out}: holds samples made with other settings ({was}); use another --out or --overwrite")
+def run_folder(cfg: EvalConfig, template: PromptTemplate) -> RunFolder:
+    """The eval's folder guard. Besides the flags, the prompt's effective shape counts: the stop
+    strings the template brought and, with shots, whether they went as turns (a folder from before
+    these were recorded had no template stops and sent shots as turns)."""
+    shape = {"stop": list(effective_stop(template, cfg)), "fewshot_as_turns": cfg.fewshot_as_turns}
+    compared = [*SAMPLE_SETTINGS, "prompting.stop"] + (["prompting.fewshot_as_turns"] if template.shots else [])
+    defaults = EvalConfig(model="-").saved() | {"prompting": {"stop": [], "fewshot_as_turns": True}}
+    return RunFolder(cfg.out, cfg.saved() | {"prompting": shape}, compared, ("samples.jsonl", "metrics*.json"),
+                     defaults)  # fmt: skip
 
 
-def _done(path: Path) -> set[tuple[str, str]]:
-    """(benchmark, id) of the problems already in ``samples.jsonl``; a torn last line is cut off."""
-    if not path.exists():
-        return set()
-    data = path.read_bytes()
-    keep = data[: data.rfind(b"\n") + 1]  # a kill mid-write leaves a partial last line
-    if len(keep) != len(data):
-        path.write_bytes(keep)
-    done = set()
-    for line in keep.decode().splitlines():
-        if line.strip():
-            row = json.loads(line)
-            done.add((row["benchmark"], str(row["id"])))
-    return done
-
-
-def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
-    """Run (or finish) an evaluation; ``backend`` overrides the one ``cfg`` names (tests, notebooks)."""
+def run_eval(cfg: EvalConfig, progress: bool = True, backend: Backend | None = None, scorer=None) -> dict:
+    """Run (or finish) an evaluation; the metrics per benchmark. ``backend`` overrides the one
+    ``cfg`` names (tests, notebooks). With ``cfg.rm``, ``scorer`` is that reward model (the
+    caller loads it: ``mathlens.improve.load_reward_model(cfg.rm)``): every sample gets its
+    reward as it is written, and every metrics file has rm@k."""
     out = Path(cfg.out)
     if backend is None and cfg.backend not in BACKENDS:
         raise MathlensError(f"unknown backend {cfg.backend!r}: one of {', '.join(BACKENDS)}")
@@ -161,10 +134,14 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     problems = [p for name in cfg.benchmark.split(",") for p in load_benchmark(name.strip(), cfg.data_dir, cfg.limit)]
     if cfg.mode == "tir" and (cfg.stop or template.stop):
         raise MathlensError("--stop (or a template's stop) is for cot: tir stops at each tool call and at the end of turn")
-    _check_run_folder(out, cfg, template)  # everything the user gave is valid before anything is written
-    out.mkdir(parents=True, exist_ok=True)
+    if cfg.rm and scorer is None:
+        raise MathlensError(f"rm {cfg.rm!r}: pass its scorer (mathlens.improve.load_reward_model) to run_eval")
+    folder = run_folder(cfg, template)
+    if not cfg.overwrite and folder.holds_work() and (changes := folder.changes()):  # before anything is written
+        raise MathlensError(f"{out}: holds samples made with other settings ({', '.join(changes)}); "
+                            "use another --out or --overwrite")  # fmt: skip
     samples_path = out / "samples.jsonl"
-    done = _done(samples_path)
+    done = set() if cfg.overwrite else folder.done_keys("samples.jsonl", lambda row: (row["benchmark"], str(row["id"])))
     todo = [p for p in problems if (p.source, p.id) not in done]
     backend = backend or make_backend(cfg.backend, cfg.model, **cfg.backend_options())
     tokenizer = backend_tokenizer(backend)
@@ -173,7 +150,8 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
     if getattr(backend, "api", None) != "chat":  # a chat API applies the server's template
         uses_chat_template(tokenizer, cfg.chat_template)  # --chat-template on without one: said before any write
     record = prompting_record(tokenizer, cfg.chat_template, template.name, stop, cfg.system, cfg.fewshot_as_turns)
-    (out / "config.json").write_text(json.dumps(cfg.saved() | {"prompting": record}, indent=1))
+    folder.open(cfg.overwrite)
+    folder.save({"prompting": record})
 
     def prompt(problem: Problem) -> Prompt:
         return _prompt(template.messages(problem.question, cfg.fewshot_as_turns, cfg.system), backend, tokenizer,
@@ -189,16 +167,16 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend=None) -> dict:
             for start in range(0, len(todo), cfg.chunk):
                 chunk = todo[start : start + cfg.chunk]
                 prompts = [prompt(p) for p in chunk]
-                rows = _solve(chunk, prompts, backend, sampling, cfg, box)
-                for row in rows:
-                    sink.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    correct += sum(s["correct"] for s in row["samples"])
-                    sum_samples += len(row["samples"])
-                sink.flush()
-                os.fsync(sink.fileno())
+                heads = [SampleRow(p.source, p.id, p.question, p.answer, [], p.meta) for p in chunk]
+                rows = solve_and_grade(backend, heads, prompts, sampling, cfg.mode, box, cfg.max_tool_calls)
+                if scorer is not None:
+                    add_rewards(rows, scorer)
+                append_sample_rows(sink, rows)
+                correct += sum(s.correct for row in rows for s in row.samples)
+                sum_samples += sum(len(row.samples) for row in rows)
                 rate = (start + len(chunk)) / (time.monotonic() - started)
                 bar.update(task, advance=len(chunk), info=f"{rate:.2f} problems/s  acc {correct / sum_samples:.1%}")
-    rows = read_samples(samples_path)
+    rows = read_sample_rows(samples_path)
     metrics = summarize_rows(rows)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     for field in BREAKDOWNS:  # per subject and per level, where the benchmarks say them
@@ -212,21 +190,3 @@ def _prompt(messages: list[dict], backend, tokenizer, chat_template: str = "auto
     if getattr(backend, "api", None) == "chat":
         return Conversation(tuple(messages))
     return as_text(messages, tokenizer, chat_template)
-
-
-def _solve(
-    chunk: list[Problem], prompts: list[Prompt], backend, sampling: Sampling, cfg: EvalConfig, box
-) -> list[dict]:
-    keys = [f"{p.source}/{p.id}" for p in chunk]
-    graded = graded_samples(backend, prompts, [p.answer for p in chunk], keys, sampling, cfg.mode, box, cfg.max_tool_calls)
-    return [
-        {
-            "benchmark": problem.source,
-            "id": problem.id,
-            "question": problem.question,
-            "gold": problem.answer,
-            "meta": problem.meta,
-            "samples": samples,
-        }
-        for problem, samples in zip(chunk, graded)
-    ]

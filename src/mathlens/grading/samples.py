@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import MathlensError
-from ..records import read_jsonl, write_jsonl
+from ..records import read_sample_rows, write_sample_rows
 from . import grade
 
 
@@ -23,23 +22,20 @@ class RegradeSummary:
 
 
 def regrade(path: str | Path, out: str | Path | None = None) -> RegradeSummary:
-    """Grade every sample of ``{id, question, gold, samples: [{completion, ...}]}`` lines again.
+    """Grade every sample of a ``samples.jsonl`` again (``records.SampleRow`` lines; samples
+    need only their ``completion``).
 
     Writes ``pred``, ``correct`` and ``how`` into each sample, to ``out`` or back in place
     (atomically); everything else in the file is kept as it was.
     """
-    rows, samples, correct, changed = [], 0, 0, 0
-    for where, row in read_jsonl(path):
-        if "gold" not in row or not isinstance(row.get("samples"), list):
-            raise MathlensError(f"{where}: a sample line needs 'gold' and a list 'samples'")
-        for i, sample in enumerate(row["samples"]):
-            if not isinstance(sample, dict) or "completion" not in sample:
-                raise MathlensError(f"{where}: samples[{i}] needs a 'completion'")
-            verdict = grade(sample["completion"], str(row["gold"]))
-            changed += "correct" in sample and sample["correct"] != verdict.correct
-            sample.update(pred=verdict.pred, correct=verdict.correct, how=verdict.how)
+    rows = read_sample_rows(path, graded=False)
+    samples = correct = changed = 0
+    for row in rows:
+        for sample in row.samples:
+            verdict = grade(sample.completion, str(row.gold))
+            changed += sample.correct is not None and sample.correct != verdict.correct
+            sample.pred, sample.correct, sample.how = verdict.pred, verdict.correct, verdict.how
             samples += 1
             correct += verdict.correct
-        rows.append(row)
-    write_jsonl(out or path, rows)
+    write_sample_rows(out or path, rows)
     return RegradeSummary(len(rows), samples, correct, changed)

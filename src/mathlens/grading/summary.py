@@ -1,4 +1,4 @@
-"""Metrics of graded sample records (one line per problem, ``samples: [{pred, correct, …}]``):
+"""Metrics of graded sample records (``records.SampleRow``, one per problem):
 pass@1 with its interval, pass@k, maj@k and, where samples carry rewards, rm@k.
 
 Shared by ``mathlens eval``/``report`` and the improvement loop, which both write such records.
@@ -7,26 +7,27 @@ Shared by ``mathlens eval``/``report`` and the improvement loop, which both writ
 from __future__ import annotations
 
 from ..errors import MathlensError
+from ..records import SampleRow
 from .equivalence import equivalent
 from .metrics import bootstrap_ci, maj_at_k, pass_at_k, rm_at_k
 
 
-def summarize_rows(all_rows: list[dict], by: str | None = None) -> dict:
+def summarize_rows(all_rows: list[SampleRow], by: str | None = None) -> dict:
     """Per benchmark (or benchmark/``meta[by]``, e.g. subject or level): problems, pass@1 (mean
     over samples) with its 95% interval, pass@k and maj@k with k = the samples per problem."""
-    if by is not None and not any(by in (row.get("meta") or {}) for row in all_rows):
-        known = sorted({k for row in all_rows for k in (row.get("meta") or {})})
+    if by is not None and not any(by in row.meta for row in all_rows):
+        known = sorted({k for row in all_rows for k in row.meta})
         raise MathlensError(f"no problem has a {by!r} field to split by; they have: {', '.join(known) or 'none'}")
-    by_benchmark: dict[str, list[dict]] = {}
+    by_benchmark: dict[str, list[SampleRow]] = {}
     for row in all_rows:
-        key = row["benchmark"] if by is None else f"{row['benchmark']}/{(row.get('meta') or {}).get(by)}"
+        key = row.benchmark if by is None else f"{row.benchmark}/{row.meta.get(by)}"
         by_benchmark.setdefault(key, []).append(row)
     summary = {}
     for name, rows in by_benchmark.items():
-        k = min(len(r["samples"]) for r in rows)
-        pass1 = [sum(s["correct"] for s in r["samples"]) / len(r["samples"]) for r in rows]
-        passk = [pass_at_k(len(r["samples"]), sum(s["correct"] for s in r["samples"]), k) for r in rows]
-        majk = [equivalent(r["gold"], maj_at_k([s["pred"] for s in r["samples"]], k)) for r in rows]
+        k = min(len(r.samples) for r in rows)
+        pass1 = [sum(bool(s.correct) for s in r.samples) / len(r.samples) for r in rows]
+        passk = [pass_at_k(len(r.samples), sum(bool(s.correct) for s in r.samples), k) for r in rows]
+        majk = [equivalent(r.gold, maj_at_k([s.pred for s in r.samples], k)) for r in rows]
         summary[name] = {
             "problems": len(rows),
             "k": k,
@@ -35,7 +36,7 @@ def summarize_rows(all_rows: list[dict], by: str | None = None) -> dict:
             f"pass@{k}": sum(passk) / len(rows),
             f"maj@{k}": sum(majk) / len(rows),
         }
-        if all("reward" in s for r in rows for s in r["samples"]):  # scored by a reward model
-            best = [rm_at_k([s["pred"] for s in r["samples"]], [s["reward"] for s in r["samples"]], k) for r in rows]
-            summary[name][f"rm@{k}"] = sum(equivalent(r["gold"], p) for r, p in zip(rows, best)) / len(rows)
+        if all(s.reward is not None for r in rows for s in r.samples):  # scored by a reward model
+            best = [rm_at_k([s.pred for s in r.samples], [s.reward for s in r.samples], k) for r in rows]
+            summary[name][f"rm@{k}"] = sum(equivalent(r.gold, p) for r, p in zip(rows, best)) / len(rows)
     return summary

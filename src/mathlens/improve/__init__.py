@@ -9,5 +9,8 @@ from ..decontam import EvalText, Index, decontaminate
 from .difficulty import PassRatePredictor, balanced_mix, pass_rate
 from .loop import run_loop
 from .rft import RFTConfig, rft_rows
+from .rm import RMConfig, load_reward_model, score_rows, train_reward_model
 
-__all__ = ["EvalText", "Index", "LoopConfig", "PassRatePredictor", "RFTConfig", "balanced_mix", "decontaminate", "pass_rate", "rft_rows", "run_loop"]
+__all__ = ["EvalText", "Index", "LoopConfig", "PassRatePredictor", "RFTConfig", "RMConfig", "balanced_mix",
+           "decontaminate", "load_reward_model", "pass_rate", "rft_rows", "run_loop", "score_rows",
+           "train_reward_model"]  # fmt: skip

@@ -10,21 +10,30 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..records import read_jsonl, write_jsonl
+from ..records import SampleRow, read_jsonl, read_sample_rows, write_jsonl
 from .config import LoopConfig
 from ..decontam import Index, decontaminate
 from .difficulty import balanced_mix, bucket, held_out_error, pass_rate
 from .rft import RFTConfig, rft_rows
 
 
+SCORED = "rm/samples.jsonl"  # the pool samples with the round's reward-model scores (the rm stage's file)
+
+
+def pool_samples(folder: Path) -> list[SampleRow]:
+    """A round's pool samples: as the rm stage scored them, where it did, else as sampled."""
+    scored = folder / SCORED
+    return read_sample_rows(scored if scored.exists() else folder / "samples.jsonl")
+
+
 def round_data(cfg: LoopConfig, out: Path, r: int, index: Index) -> dict:
     """Write ``round-r/data.jsonl``, ``train.jsonl`` and ``data_report.json``; the report."""
     folder = out / f"round-{r}"
-    samples = [row for _, row in read_jsonl(folder / "samples.jsonl")]
+    samples = pool_samples(folder)
     d, s = cfg.data, cfg.sampling
     sampler = cfg.model or f"round-{r - 1}/model"
     rft = RFTConfig(d.max_per_problem, d.min_agreement, True, r, sampler, s.temperature, cfg.reward.rm_select)
-    rates = {str(row["id"]): pass_rate(row) for row in samples}
+    rates = {row.id: pass_rate(row) for row in samples}
     selected = list(rft_rows(samples, rft))
     kept, contamination = decontaminate(selected, index, "prompt")
     mixed = balanced_mix(kept, rates, d.per_bucket, seed=cfg.seed + r) if d.per_bucket else kept
@@ -39,7 +48,7 @@ def round_data(cfg: LoopConfig, out: Path, r: int, index: Index) -> dict:
         "decontaminated": dict(contamination.dropped),
         "rows": len(mixed),
     }
-    rated = [(row["question"], rate) for row in samples if (rate := rates[str(row["id"])]) is not None]
+    rated = [(row.question, rate) for row in samples if (rate := rates[row.id]) is not None]
     if len(rated) >= 20:  # how well the problem text alone predicts the pass rate, on held-out problems
         report["pass_rate_predictor"] = held_out_error([t for t, _ in rated], [p for _, p in rated], seed=cfg.seed)
     train_rows = seed_rows(out)

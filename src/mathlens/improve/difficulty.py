@@ -19,13 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..records import SampleRow
+
 _TOKEN = re.compile(r"[a-z]+|\d+")
 
 
-def pass_rate(row: dict) -> float | None:
+def pass_rate(row: SampleRow) -> float | None:
     """The share of a problem's graded samples that are right; None if none is graded."""
-    graded = [s for s in row.get("samples") or [] if "correct" in s]
-    return sum(bool(s["correct"]) for s in graded) / len(graded) if graded else None
+    return row.pass_rate
 
 
 def bucket(rate: float, buckets: int = 4) -> int | None:

@@ -33,6 +33,8 @@ from ..formats.tir import OUTPUT_FENCE
 from ..errors import MathlensError
 from ..grading import grade
 from ..models import CHECKPOINT, GPT, CharTokenizer, load_checkpoint, load_model, save_checkpoint
+from ..records import SampleRow
+from ..runs import changed_settings
 from ..progress import progress_bar
 from ..train.core import write_log
 from .policy import user_prompt
@@ -79,14 +81,14 @@ class Rollout:
     reward: float = 0.0
 
 
-def eligible_problems(rows: Sequence[dict], min_correct: int = 2, max_correct: int = 5) -> list[dict]:
+def eligible_problems(rows: Sequence[SampleRow], min_correct: int = 2, max_correct: int = 5) -> list[dict]:
     """Graded sample records whose count of right samples lies in [min_correct, max_correct]:
     as problems (id, question, answer)."""
     out = []
     for row in rows:
-        right = sum(bool(s.get("correct")) for s in row.get("samples") or [])
-        if row.get("gold") and min_correct <= right <= max_correct:
-            out.append({"id": str(row["id"]), "question": row["question"], "answer": row["gold"]})
+        right = sum(bool(s.correct) for s in row.samples)
+        if row.gold and min_correct <= right <= max_correct:
+            out.append({"id": row.id, "question": row.question, "answer": row.gold})
     return out
 
 
@@ -256,8 +258,7 @@ def _save_state(path: Path, model, optimizer, tokenizer, cfg: GRPOConfig, step: 
 
 def _restore(path: Path, model, optimizer, cfg: GRPOConfig) -> tuple[int, list]:
     state = load_checkpoint(path)
-    saved = {k: v for k, v in state["grpo"].items() if k != "steps"}
-    changed = sorted(k for k, v in asdict(cfg).items() if k != "steps" and saved.get(k) != v)
+    changed = changed_settings(state["grpo"], asdict(cfg), ignore=("steps",))  # more steps may follow
     if changed or state["model_config"] != model.config.to_dict():
         raise MathlensError(f"{path}: GRPO settings changed since this run began ({', '.join(changed) or 'model'}); "
                             "use another folder")  # fmt: skip

@@ -18,54 +18,29 @@ round, so a resumed loop ends with the metrics an uninterrupted one gets.
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 
 from ..backends import Sampling
 from ..backends.chat import backend_tokenizer
-from ..backends.solve import graded_samples
+from ..backends.solve import solve_and_grade
 from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
 from ..grading import bootstrap_ci
 from ..grading.summary import summarize_rows
 from ..progress import progress_bar
-from ..records import write_jsonl
+from ..records import SampleRow, read_sample_rows, write_sample_rows
+from ..runs import RunFolder, Stages, StopAfter  # noqa: F401  (StopAfter: callers stop a loop with it)
 from .config import LoopConfig
-from .data import round_data, seed_rows
+from .data import SCORED, round_data, seed_rows
 from ..decontam import EvalText, Index
 from .policy import load_policy, read_rows, train_hf, train_tiny, user_prompt
 from .world import rl_queries, world_files
 
 SUMMARY = "improve.json"
 RL_SAMPLES = "rl_samples.jsonl"  # a GRPO round: the SFT policy's samples of GRPO's own queries
-
-
-class StopAfter(Exception):
-    """Raised after the stage a caller asked to stop at (tests kill a loop this way)."""
-
-
-class Stages:
-    """The finished stages of one round, on disk: a stage counts once its files are complete."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.path = folder, folder / "stages.json"
-        self.done: dict[str, float] = json.loads(self.path.read_text()) if self.path.exists() else {}
-
-    def run(self, name: str, work: Callable[[], None], stop_after: str | None) -> None:
-        if name not in self.done:
-            started = time.perf_counter()
-            work()
-            self.done[name] = round(time.perf_counter() - started, 2)
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.done, indent=1))
-            os.replace(tmp, self.path)
-        if stop_after == f"{self.folder.name}/{name}":
-            raise StopAfter(stop_after)
 
 
 def run_loop(
@@ -85,7 +60,7 @@ def run_loop(
             policy = _model_dir(cfg, out, r - 1)
             stages.run("sample", lambda r=r: _sample(cfg, policy, pool, folder / "samples.jsonl", r, progress), stop_after)
             if cfg.reward.rm:
-                stages.run("rm", lambda r=r, p=policy: _train_rm(cfg, p, folder, progress), stop_after)
+                stages.run("rm", lambda r=r, p=policy: _train_rm(cfg, p, folder, r, progress), stop_after)
             stages.run("select", lambda r=r: round_data(cfg, out, r, index), stop_after)
         if r > 0 or cfg.backend == "tiny":  # round 0 of a checkpoint loop is the checkpoint as it is
             stages.run("train", lambda r=r: _train(cfg, out, r, files, progress), stop_after)
@@ -94,7 +69,7 @@ def run_loop(
             stages.run("eval-sft", lambda r=r: _evaluate(cfg, out, r, heldout, progress, sft, "eval-sft"), stop_after)
             if rl_queries(cfg):  # the SFT policy's pass rate on queries it never trained on picks GRPO's problems
                 stages.run("rl-sample", lambda r=r: _rl_sample(cfg, files, index, sft, folder, r, progress), stop_after)
-            stages.run("grpo", lambda r=r: _grpo(cfg, folder, progress), stop_after)
+            stages.run("grpo", lambda r=r: _grpo(cfg, folder, r, progress), stop_after)
         stages.run("eval", lambda r=r: _evaluate(cfg, out, r, heldout, progress), stop_after)
     rounds = summarize_loop(out)
     from .plot import plot_rounds
@@ -104,17 +79,10 @@ def run_loop(
 
 
 def _check_folder(out: Path, cfg: LoopConfig) -> None:
-    """A loop folder holds one config's rounds: refuse to mix in another's."""
-    saved = out / "config.json"
-    wanted = json.loads(json.dumps(asdict(cfg)))
-    if saved.exists():
-        old = json.loads(saved.read_text())
-        default = json.loads(json.dumps(asdict(LoopConfig(backend="tiny"))))  # what an older folder's missing key meant
-        changed = sorted(k for k in wanted if k not in ("rounds", "out") and old.get(k, default[k]) != wanted[k])
-        if changed:
-            raise MathlensError(f"{out}: its rounds were made with other settings ({', '.join(changed)}); use another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    saved.write_text(json.dumps(wanted, indent=1))
+    """A loop folder holds one config's rounds: refuse to mix in another's (more rounds may follow)."""
+    settings = asdict(cfg)
+    compared = [k for k in settings if k not in ("rounds", "out")]
+    RunFolder(out, settings, compared, defaults=asdict(LoopConfig(backend="tiny"))).open(hint="use another --out")
 
 
 def _model_dir(cfg: LoopConfig, out: Path, r: int) -> Path | str:
@@ -129,21 +97,21 @@ def _grpo_round(cfg: LoopConfig, r: int) -> bool:
     return r > 0 and (cfg.rl.grpo == "every" or (cfg.rl.grpo == "last" and r == cfg.rounds))
 
 
-def _train_rm(cfg: LoopConfig, policy, folder: Path, progress: bool) -> None:
-    """A reward model from the sampling policy's weights on its pool samples; the samples get its rewards."""
+def _train_rm(cfg: LoopConfig, policy, folder: Path, r: int, progress: bool) -> None:
+    """A reward model from the sampling policy's weights on its pool samples; its own copy of
+    the samples (``rm/samples.jsonl``) carries its rewards, the sample stage's file stays as it was."""
     from .rm import RMConfig, load_reward_model, ranking_accuracy, score_rows, signal_groups, train_reward_model
 
     w = cfg.reward
-    rows = read_rows(folder / "samples.jsonl")
+    rows = read_sample_rows(folder / "samples.jsonl")
     (folder / "rm").mkdir(parents=True, exist_ok=True)
     if not signal_groups(rows):  # every problem all right or all wrong: nothing to learn, the round goes on without
         (folder / "rm" / "rm_report.json").write_text(json.dumps({"trained": False, "problems": 0}))
         return
-    rm = RMConfig(w.rm_steps, w.rm_problems_per_step, w.rm_lr, cfg.seed + folder_round(folder), cfg.chat_template,
-                  cfg.model_args)  # fmt: skip
+    rm = RMConfig(w.rm_steps, w.rm_problems_per_step, w.rm_lr, cfg.seed + r, cfg.chat_template, cfg.model_args)
     log = train_reward_model(policy, rows, rm, folder / "rm", progress)
     score_rows(load_reward_model(folder / "rm", cfg.device), rows)
-    write_jsonl(folder / "samples.jsonl", rows)
+    write_sample_rows(folder / SCORED, rows)
     (folder / "rm" / "rm_report.json").write_text(json.dumps(
         {"trained": True, "problems": log["problems"], "first_loss": log["losses"][0], "last_loss": log["losses"][-1],
          "pool_ranking": ranking_accuracy(rows)}, indent=1))  # fmt: skip
@@ -154,10 +122,6 @@ def _has_rm(folder: Path) -> bool:
     return report.exists() and json.loads(report.read_text())["trained"]
 
 
-def folder_round(folder: Path) -> int:
-    return int(folder.name.split("-")[1])
-
-
 def _rl_sample(cfg: LoopConfig, files: dict, index: Index, policy: Path, folder: Path, r: int, progress: bool) -> None:
     """k samples of each GRPO query (those not too close to an evaluation problem) by the SFT policy."""
     from ..decontam import decontaminate
@@ -166,18 +130,19 @@ def _rl_sample(cfg: LoopConfig, files: dict, index: Index, policy: Path, folder:
     _sample(cfg, policy, queries, folder / RL_SAMPLES, r, progress, source="rl")
 
 
-def _grpo(cfg: LoopConfig, folder: Path, progress: bool) -> None:
+def _grpo(cfg: LoopConfig, folder: Path, r: int, progress: bool) -> None:
     """GRPO from the round's SFT model on the problems it (or, without queries of GRPO's own, the
     round's sampling policy on the pool) solves sometimes: between min_correct and max_correct of k."""
     from .grpo import GRPOConfig, eligible_problems, train_grpo
     from .rm import load_reward_model
 
-    g, r = cfg.rl, folder_round(folder)
+    g = cfg.rl
     sampled = folder / (RL_SAMPLES if rl_queries(cfg) else "samples.jsonl")
-    problems = eligible_problems(read_rows(sampled), g.min_correct, g.max_correct)
+    rows = read_sample_rows(sampled)
+    problems = eligible_problems(rows, g.min_correct, g.max_correct)
     (folder / "grpo").mkdir(parents=True, exist_ok=True)
     (folder / "grpo" / "grpo_problems.json").write_text(json.dumps(
-        {"from": sampled.name, "sampled": sum(1 for _ in read_rows(sampled)), "kept": len(problems),
+        {"from": sampled.name, "sampled": len(rows), "kept": len(problems),
          "min_correct": g.min_correct, "max_correct": g.max_correct}, indent=1))  # fmt: skip
     scorer = load_reward_model(folder / "rm", cfg.device) if _has_rm(folder) else None
     if cfg.backend != "tiny":
@@ -212,7 +177,7 @@ def _sample(cfg: LoopConfig, model_dir, problems: list[dict], path: Path, r: int
     s = cfg.sampling
     sampling = Sampling(s.k, s.temperature, s.top_p, s.max_tokens, seed=cfg.seed * 1000 + r)
     rows = _graded(cfg, model_dir, problems, sampling, source, f"round {r}: {source} sample", progress)
-    write_jsonl(path, rows)
+    write_sample_rows(path, rows)
 
 
 def _evaluate(cfg: LoopConfig, out: Path, r: int, heldout: list[dict], progress: bool,
@@ -231,18 +196,18 @@ def _evaluate(cfg: LoopConfig, out: Path, r: int, heldout: list[dict], progress:
 
         score_rows(load_reward_model(rm, cfg.device), rows)
         ranking = ranking_accuracy(rows)
-    write_jsonl(folder / "samples.jsonl", rows)
+    write_sample_rows(folder / "samples.jsonl", rows)
     metrics = summarize_rows(rows)["heldout"]
     if ranking is not None:
         metrics["rm_ranking"] = ranking
-    if any("level" in row["meta"] for row in rows):
+    if any("level" in row.meta for row in rows):
         metrics["by_level"] = {k.split("/")[1]: v["pass@1"] for k, v in summarize_rows(rows, "level").items()}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
 
 
 def _graded(cfg: LoopConfig, model_dir, problems: list[dict], sampling: Sampling, source: str, what: str,
-            progress: bool, chunk: int = 256) -> list[dict]:  # fmt: skip
-    """Eval-style sample records (one per problem) from the policy in ``model_dir``."""
+            progress: bool, chunk: int = 256) -> list[SampleRow]:  # fmt: skip
+    """Eval's sample records (one per problem) from the policy in ``model_dir``."""
     backend = load_policy(cfg, model_dir)
     tokenizer = backend_tokenizer(backend)
     rows = []
@@ -251,13 +216,9 @@ def _graded(cfg: LoopConfig, model_dir, problems: list[dict], sampling: Sampling
         for start in range(0, len(problems), chunk):
             part = problems[start : start + chunk]
             prompts = [user_prompt(p["question"], tokenizer, cfg.chat_template) for p in part]
-            keys = [f"{source}/{p['id']}" for p in part]
-            golds = [p.get("answer") or None for p in part]
-            graded = graded_samples(backend, prompts, golds, keys, sampling, cfg.mode, box, cfg.sampling.max_tool_calls)
-            for p, samples in zip(part, graded):
-                meta = {"level": p["level"]} if "level" in p else {}
-                rows.append({"benchmark": source, "id": p["id"], "question": p["question"],
-                             "gold": p.get("answer") or "", "meta": meta, "samples": samples})  # fmt: skip
+            heads = [SampleRow(source, str(p["id"]), p["question"], p.get("answer") or "", [],
+                               {"level": p["level"]} if "level" in p else {}) for p in part]  # fmt: skip
+            rows += solve_and_grade(backend, heads, prompts, sampling, cfg.mode, box, cfg.sampling.max_tool_calls)
             bar.update(task, advance=len(part))
     return rows
 
@@ -313,5 +274,4 @@ def summarize_loop(out: Path) -> list[dict]:
 
 
 def _per_problem_pass1(path: Path) -> dict[str, float]:
-    rows = read_rows(path)
-    return {r["id"]: sum(s["correct"] for s in r["samples"]) / len(r["samples"]) for r in rows}
+    return {row.id: row.pass_rate for row in read_sample_rows(path, quiet=True)}

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..grading import equivalent, maj_at_k
+from ..records import Sample, SampleRow
 from .difficulty import pass_rate
 
 _SPACE = re.compile(r"\s+")
@@ -38,14 +39,14 @@ def normalized(text: str) -> str:
     return _SPACE.sub(" ", text.strip().lower())
 
 
-def code_ran(sample: dict) -> bool:
+def code_ran(sample: Sample) -> bool:
     """Every tool call of a TIR sample produced output rather than an error."""
-    return not any(_FAILED.search(str(call.get("output", ""))) for call in sample.get("tool_calls") or ())
+    return not any(_FAILED.search(str(call.get("output", ""))) for call in sample.tool_calls or ())
 
 
-def vote(samples: list[dict]) -> tuple[str | None, float]:
+def vote(samples: list[Sample]) -> tuple[str | None, float]:
     """The majority answer over the samples' predictions and its share of all the samples."""
-    preds = [s.get("pred") for s in samples]
+    preds = [s.pred for s in samples]
     winner = maj_at_k(preds, len(preds)) if preds else None
     if winner is None:
         return None, 0.0
@@ -53,41 +54,40 @@ def vote(samples: list[dict]) -> tuple[str | None, float]:
     return winner, agree / len(preds)
 
 
-def select(row: dict, config: RFTConfig) -> list[dict]:
+def select(row: SampleRow, config: RFTConfig) -> list[dict]:
     """The SFT rows one problem's samples give."""
-    samples = list(row.get("samples") or [])
-    gold = row.get("gold")
-    if gold not in (None, ""):
-        chosen = [s for s in samples if s.get("correct")]
+    samples = list(row.samples)
+    if row.gold not in (None, ""):
+        chosen = [s for s in samples if s.correct]
         label = {"label": "verified"}
     else:
         answer, share = vote(samples)
         if answer is None or share < config.min_agreement:
             return []
-        chosen = [s for s in samples if s.get("pred") is not None and equivalent(answer, s["pred"])]
+        chosen = [s for s in samples if s.pred is not None and equivalent(answer, s.pred)]
         label = {"label": "vote", "vote_share": round(share, 4), "voted_answer": answer}
     if config.require_code_ran:
         chosen = [s for s in chosen if code_ran(s)]
-    if config.by_reward and all("reward" in s for s in chosen):
-        chosen = sorted(chosen, key=lambda s: -s["reward"])  # stable: ties keep their order
+    if config.by_reward and all(s.reward is not None for s in chosen):
+        chosen = sorted(chosen, key=lambda s: -s.reward)  # stable: ties keep their order
     seen, out = set(), []
     for sample in chosen:
-        key = normalized(sample.get("completion", ""))
+        key = normalized(sample.completion)
         if not key or key in seen:
             continue
         seen.add(key)
         out.append(
             {
-                "prompt": row.get("prompt") or row["question"],
-                "completion": sample["completion"],
-                "problem": {"benchmark": row.get("benchmark"), "id": row.get("id")},
+                "prompt": row.extra.get("prompt") or row.question,
+                "completion": sample.completion,
+                "problem": {"benchmark": row.benchmark, "id": row.id},
                 "provenance": {
                     "round": config.round,
                     "sampler": config.sampler,
                     "temperature": config.temperature,
                     "pass_rate": None if (rate := pass_rate(row)) is None else round(rate, 4),
                     **label,
-                    **({"reward": sample["reward"]} if "reward" in sample else {}),
+                    **({"reward": sample.reward} if sample.reward is not None else {}),
                 },
             }
         )
@@ -96,7 +96,7 @@ def select(row: dict, config: RFTConfig) -> list[dict]:
     return out
 
 
-def rft_rows(rows: Iterable[dict], config: RFTConfig) -> Iterator[dict]:
+def rft_rows(rows: Iterable[SampleRow], config: RFTConfig) -> Iterator[dict]:
     """SFT rows (``prompt``/``completion``, as ``mathlens finetune`` reads) from eval samples."""
     for row in rows:
         yield from select(row, config)

@@ -21,9 +21,11 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from ..backends.solve import add_rewards
 from ..errors import MathlensError
 from ..models import GPT, CharTokenizer, GPTConfig, load_checkpoint, load_model, save_checkpoint
 from ..progress import progress_bar
+from ..records import SampleRow
 from .policy import user_prompt
 from .reward import listwise_loss
 
@@ -87,14 +89,13 @@ def response_text(question: str, completion: str) -> str:
     return user_prompt(question) + completion
 
 
-def signal_groups(rows: Sequence[dict]) -> list[tuple[str, list[str], list[bool]]]:
+def signal_groups(rows: Sequence[SampleRow]) -> list[tuple[str, list[str], list[bool]]]:
     """Per problem with both right and wrong samples: its question, the completions, their verdicts."""
     groups = []
     for row in rows:
-        samples = row.get("samples") or []
-        verdicts = [bool(s.get("correct")) for s in samples]
+        verdicts = [bool(s.correct) for s in row.samples]
         if any(verdicts) and not all(verdicts):
-            groups.append((row["question"], [s["completion"] for s in samples], verdicts))
+            groups.append((row.question, [s.completion for s in row.samples], verdicts))
     return groups
 
 
@@ -128,7 +129,7 @@ def fit_listwise(
 
 
 def train_reward_model(
-    policy: str | Path, rows: Sequence[dict], cfg: RMConfig, out: str | Path, progress: bool = True
+    policy: str | Path, rows: Sequence[SampleRow], cfg: RMConfig, out: str | Path, progress: bool = True
 ) -> dict:
     """Train from the policy's weights on graded sample records into ``out``; the log.
 
@@ -175,21 +176,18 @@ def load_reward_model(path: str | Path, device: str = "cpu") -> RewardScorer:
     return TinyScorer(model.to(resolve_device(device)).eval(), CharTokenizer.from_dict(state["tokenizer"]))
 
 
-def score_rows(scorer: RewardScorer, rows: list[dict]) -> None:
+def score_rows(scorer: RewardScorer, rows: list[SampleRow]) -> None:
     """Write the reward model's score into every sample as ``reward``, in place."""
-    items = [(row["question"], s) for row in rows for s in row.get("samples") or []]
-    scores = scorer.score([q for q, _ in items], [s["completion"] for _, s in items])
-    for (_, sample), score in zip(items, scores):
-        sample["reward"] = round(score, 5)
+    add_rewards(rows, scorer)
 
 
-def ranking_accuracy(rows: Sequence[dict]) -> dict:
+def ranking_accuracy(rows: Sequence[SampleRow]) -> dict:
     """Within each problem, the share of (right, wrong) sample pairs the reward puts in order
     (ties count half): the AUC of right over wrong, averaged over pairs and over problems."""
     per_problem, wins, pairs = [], 0.0, 0
     for row in rows:
-        right = [s["reward"] for s in row["samples"] if s.get("correct")]
-        wrong = [s["reward"] for s in row["samples"] if not s.get("correct")]
+        right = [s.reward for s in row.samples if s.correct]
+        wrong = [s.reward for s in row.samples if not s.correct]
         if right and wrong:
             won = sum(1.0 if r > w else 0.5 if r == w else 0.0 for r in right for w in wrong)
             per_problem.append(won / (len(right) * len(wrong)))

@@ -17,6 +17,7 @@ from ..errors import MathlensError
 from ..formats import make_format
 from ..models import build_model, resolve_device
 from ..progress import progress_bar
+from ..runs import RunFolder
 from ..records import Example, read_jsonl, write_jsonl
 from ..tasks import Task, make_task
 from ..train import train
@@ -144,7 +145,7 @@ def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
     done = finished(out, cfg)
     if done is not None:
         return done
-    out.mkdir(parents=True, exist_ok=True)
+    run_folder(out, cfg).open(overwrite=not cfg.resume)
     if cfg.probe.active:
         task, split, rows = run_probe(cfg, out, progress)
     else:
@@ -179,14 +180,25 @@ def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
     return metrics
 
 
+def run_folder(out: Path, cfg: LSOConfig) -> RunFolder:
+    """The run's folder guard: its work is the predictions and metrics of one config."""
+    settings = asdict(cfg)
+    compared = [k for k in settings if k not in ("resume", "out", "workers")]
+    return RunFolder(out, settings, compared, ("metrics.json", "predictions.jsonl"))
+
+
 def finished(out: Path, cfg: LSOConfig) -> dict | None:
-    """A finished run's metrics when resuming with the same config (a sweep restarts where it stopped)."""
-    path = out / "metrics.json"
-    if not (cfg.resume and path.exists()):
+    """A finished run's metrics when resuming with the same config (a sweep restarts where it
+    stopped). Resuming a folder made with other settings is refused: it would mix two runs.
+    Without ``resume`` the folder starts over."""
+    folder = run_folder(out, cfg)
+    if not cfg.resume:
         return None
-    metrics = json.loads(path.read_text())
-    saved = {k: v for k, v in metrics.get("config", {}).items() if k != "resume"}
-    return metrics if saved == {k: v for k, v in _jsonable(asdict(cfg)).items() if k != "resume"} else None
+    if folder.holds_work() and (changes := folder.changes()):
+        raise MathlensError(f"{out}: made with other settings ({', '.join(changes)}); "
+                            "drop --resume to start it over, or use another --out")  # fmt: skip
+    path = out / "metrics.json"
+    return json.loads(path.read_text()) if path.exists() and folder.saved() is not None else None
 
 
 def _jsonable(value):

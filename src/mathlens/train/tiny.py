@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from ..errors import MathlensError
+from ..runs import changed_settings
 from ..grading import final_answer
 from ..models import CHECKPOINT, GPT, CharTokenizer, decode, load_checkpoint, save_checkpoint
 from ..progress import progress_bar
@@ -154,10 +155,8 @@ def _restore(path: Path, model: GPT, optimizer, sampler: torch.Generator, config
     state = load_checkpoint(path)
     if state["model_config"] != model.config.to_dict():
         raise MathlensError(f"{path}: the checkpoint's model differs from the one asked for; drop --resume")
-    saved = {k: v for k, v in state["train_config"].items() if k != "steps"}
-    wanted = {k: v for k, v in asdict(config).items() if k != "steps"}
-    if saved != wanted:
-        changed = sorted(k for k in wanted if saved.get(k) != wanted[k])
+    changed = changed_settings(state["train_config"], asdict(config), ignore=("steps",))  # more steps may follow
+    if changed:
         raise MathlensError(
             f"{path}: training settings changed since the checkpoint ({', '.join(changed)}); drop --resume"
         )
