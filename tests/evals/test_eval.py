@@ -1,4 +1,9 @@
-"""The evaluation harness end to end: backends, the OpenAI round trip, TIR, resuming, metrics."""
+"""The evaluation harness end to end: backends, the OpenAI round trip, TIR, resuming, metrics.
+
+Only the tests of the hf backend need transformers: they reach it through the ``tiny_model``
+and ``hf_backend`` fixtures, which skip without it; the rest (tiny and stub backends, the
+OpenAI client, prompts, metrics) run everywhere.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +22,6 @@ from mathlens.evals.prompts import TEMPLATES, load_template
 from mathlens.evals.report import summarize
 from mathlens.evals.run import EvalConfig, run_eval
 
-pytest.importorskip("transformers")
-
 
 @pytest.fixture(scope="module")
 def problems(tmp_path_factory):
@@ -33,6 +36,7 @@ def problems(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hf_backend(tiny_model):
+    pytest.importorskip("transformers")
     from mathlens.backends.hf import HFBackend
 
     return HFBackend(str(tiny_model), batch_size=2)
@@ -273,9 +277,10 @@ def test_word_problems_train_a_tiny_model_that_the_tiny_backend_evaluates(tmp_pa
 
 
 @pytest.mark.parametrize("kind", ["hf-greedy", "tiny-sampled", "tiny-tir-sampled"])
-def test_killing_eval_mid_run_and_rerunning_gives_the_same_metrics(kind, tiny_model, tiny_ckpt, tmp_path, hf_backend):
+def test_killing_eval_mid_run_and_rerunning_gives_the_same_metrics(kind, tiny_ckpt, tmp_path, request):
     """A real `mathlens eval` process is killed once samples start to land, then run again:
-    greedy, sampled (n 4, temperature 0.8) and TIR sampled."""
+    greedy, sampled (n 4, temperature 0.8) and TIR sampled. Only the hf case asks for the hf
+    fixtures (and so for transformers)."""
     import os
     import signal
     import subprocess
@@ -286,8 +291,9 @@ def test_killing_eval_mid_run_and_rerunning_gives_the_same_metrics(kind, tiny_mo
     bench.write_text(
         "".join(json.dumps({"question": f"What is {i} + {i}?", "answer": 2 * i}) + "\n" for i in range(12))
     )
+    hf_backend = request.getfixturevalue("hf_backend") if kind == "hf-greedy" else None
     if kind == "hf-greedy":
-        settings = dict(backend="hf", model=str(tiny_model), max_tokens=40)
+        settings = dict(backend="hf", model=str(request.getfixturevalue("tiny_model")), max_tokens=40)
     else:
         settings = dict(backend="tiny", model=str(tiny_ckpt), max_tokens=40, n=4, temperature=0.8, prompt="plain")
         settings |= {"mode": "tir"} if kind == "tiny-tir-sampled" else {}
@@ -310,7 +316,7 @@ def test_killing_eval_mid_run_and_rerunning_gives_the_same_metrics(kind, tiny_mo
     partial = samples.read_text().count("\n")
     assert 1 <= partial < 12, f"{partial} lines: the run was not caught in the middle"
     cfg = EvalConfig(**settings, benchmark=str(bench), out=str(killed))
-    given = hf_backend if kind == "hf-greedy" else None
+    given = hf_backend
     resumed = run_eval(cfg, progress=False, backend=given)
     whole = run_eval(EvalConfig(**{**cfg.__dict__, "out": str(tmp_path / "whole")}), progress=False, backend=given)
     assert resumed == whole
