@@ -145,3 +145,16 @@ def test_one_round_with_a_hugging_face_model_through_trl(tiny_model, tmp_path):
     rows = json.loads((folder / "data_report.json").read_text())["train_rows"]
     assert log["config"]["model"] == str(tiny_model) and len(log["losses"]) == -(-rows // 8)  # one epoch
     assert (folder / "model" / "config.json").exists() and (folder / "eval" / "metrics.json").exists()
+
+
+def test_the_rm_stage_writes_its_own_file_and_leaves_the_samples_as_sampled(whole, tmp_path):
+    from mathlens.records import Sample, SampleRow, read_sample_rows, write_sample_rows
+
+    rows = [SampleRow("pool", str(i), f"What is {i} and {i}?", str(2 * i),
+                      [Sample(f"{2 * i}", str(2 * i), True), Sample(f"{2 * i + 1}", str(2 * i + 1), False)])
+            for i in range(6)]  # fmt: skip
+    write_sample_rows(tmp_path / "samples.jsonl", rows)
+    before = (tmp_path / "samples.jsonl").read_bytes()
+    loop_module._train_rm(small(whole[0]), whole[0] / "round-0" / "model", tmp_path, 1, False)
+    assert (tmp_path / "samples.jsonl").read_bytes() == before
+    assert all(s.reward is not None for row in read_sample_rows(tmp_path / "rm" / "samples.jsonl") for s in row.samples)
