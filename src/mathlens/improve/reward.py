@@ -14,9 +14,16 @@ normalised within each group of responses to one problem.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
+
+from ..progress import progress_bar
+
+if TYPE_CHECKING:
+    from .rm import RMConfig
 
 
 def listwise_loss(scores: torch.Tensor, correct: torch.Tensor, groups: Sequence[int]) -> torch.Tensor:
@@ -62,3 +69,32 @@ def group_advantages(rewards: torch.Tensor, groups: Sequence[int], eps: float = 
         std = r.std(unbiased=False) if len(r) > 1 else r.new_zeros(())
         parts.append((r - r.mean()) / (std + eps))
     return torch.cat(parts)
+
+
+def fit_listwise(
+    scores: Callable[[list[str], list[str]], torch.Tensor],
+    parameters: Sequence[torch.nn.Parameter],
+    groups: Sequence[tuple[str, list[str], list[bool]]],
+    cfg: RMConfig,
+    progress: bool = True,
+) -> list[float]:
+    """The reward-model loop every kind shares: a few whole problems per step, listwise loss, AdamW.
+
+    ``scores(questions, completions)`` runs the model (with a gradient path). Returns the losses."""
+    optimizer = torch.optim.AdamW(list(parameters), lr=cfg.lr, weight_decay=0.0)
+    rng = random.Random(cfg.seed)
+    losses = []
+    with progress_bar(progress) as bar:
+        task = bar.add_task("reward model", total=cfg.steps, info="")
+        for _ in range(cfg.steps):
+            chosen = rng.sample(list(groups), min(cfg.problems_per_step, len(groups)))
+            questions = [question for question, completions, _ in chosen for _c in completions]
+            s = scores(questions, [c for _, completions, _ in chosen for c in completions])
+            correct = torch.tensor([v for g in chosen for v in g[2]], device=s.device)
+            loss = listwise_loss(s, correct, [len(g[2]) for g in chosen])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(round(loss.item(), 5))
+            bar.update(task, advance=1, info=f"loss {loss.item():.4f}")
+    return losses

@@ -12,8 +12,7 @@ shows rm@k.
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -24,10 +23,9 @@ from torch import nn
 from ..backends.solve import add_rewards
 from ..errors import MathlensError
 from ..models import GPT, CharTokenizer, GPTConfig, load_checkpoint, load_model, save_checkpoint
-from ..progress import progress_bar
 from ..records import SampleRow
 from .policy import user_prompt
-from .reward import listwise_loss
+from .reward import fit_listwise
 
 REWARD_MODEL = "rm.pt"  # a tiny reward model's file; a Hugging Face one is a folder (rm_hf.MARKER)
 
@@ -97,35 +95,6 @@ def signal_groups(rows: Sequence[SampleRow]) -> list[tuple[str, list[str], list[
         if any(verdicts) and not all(verdicts):
             groups.append((row.question, [s.completion for s in row.samples], verdicts))
     return groups
-
-
-def fit_listwise(
-    scores: Callable[[list[str], list[str]], torch.Tensor],
-    parameters: Sequence[torch.nn.Parameter],
-    groups: Sequence[tuple[str, list[str], list[bool]]],
-    cfg: RMConfig,
-    progress: bool = True,
-) -> list[float]:
-    """The reward-model loop every kind shares: a few whole problems per step, listwise loss, AdamW.
-
-    ``scores(questions, completions)`` runs the model (with a gradient path). Returns the losses."""
-    optimizer = torch.optim.AdamW(list(parameters), lr=cfg.lr, weight_decay=0.0)
-    rng = random.Random(cfg.seed)
-    losses = []
-    with progress_bar(progress) as bar:
-        task = bar.add_task("reward model", total=cfg.steps, info="")
-        for _ in range(cfg.steps):
-            chosen = rng.sample(list(groups), min(cfg.problems_per_step, len(groups)))
-            questions = [question for question, completions, _ in chosen for _c in completions]
-            s = scores(questions, [c for _, completions, _ in chosen for c in completions])
-            correct = torch.tensor([v for g in chosen for v in g[2]], device=s.device)
-            loss = listwise_loss(s, correct, [len(g[2]) for g in chosen])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.append(round(loss.item(), 5))
-            bar.update(task, advance=1, info=f"loss {loss.item():.4f}")
-    return losses
 
 
 def train_reward_model(

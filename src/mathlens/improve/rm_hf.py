@@ -63,7 +63,7 @@ def train_hf_reward_model(policy: str, groups: Sequence, cfg, out: str | Path, p
     """Fine-tune ``policy`` with a fresh one-label head on the listwise loss; save it to ``out``."""
     import torch
 
-    from .rm import fit_listwise
+    from .reward import fit_listwise
 
     torch.manual_seed(cfg.seed)
     model, tokenizer = _classifier(policy, model_args=cfg.model_args)

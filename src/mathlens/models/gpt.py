@@ -1,7 +1,7 @@
 """A small decoder-only transformer written for arithmetic experiments.
 
 Reads top to bottom: config → attention → MLP → block → model. The model only maps
-tokens to logits (and a loss); decoding lives in ``decode.py`` and training in ``train.py``.
+tokens to logits (and a loss); decoding lives in ``engine.py`` and training in ``train/tiny.py``.
 """
 
 from __future__ import annotations
