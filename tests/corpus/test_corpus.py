@@ -1,14 +1,13 @@
-"""The corpus pipeline on a small corpus each test writes from this machine's own docstrings
-(math: sympy and numpy; general: Python's library): fastText recall, expansion, WARC reading,
-exact and MinHash dedup, decontamination, rating and its classifier, synthesis, the language
-filter with a local model, executors (local with 2 tasks, a local Ray runtime) and resume."""
+"""The corpus pipeline on the small corpus of conftest.py (this machine's own docstrings):
+fastText recall, expansion, WARC reading, exact and MinHash dedup, decontamination, rating and
+its classifier, synthesis, the language filter with a local model, executors (local with 2
+tasks, a local Ray runtime) and resume."""
 
 from __future__ import annotations
 
 import codecs
 import gzip
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -22,57 +21,12 @@ from mathlens.corpus.dedup import lsh_shape  # noqa: E402
 from mathlens.corpus.expand import ExpandConfig, group_rates  # noqa: E402
 from mathlens.corpus.rate import QualityConfig, Template, cohen_kappa, parse_score, rate, train_quality  # noqa: E402
 from mathlens.corpus.recall import RecallConfig, best_threshold, train_recall  # noqa: E402
-from mathlens.corpus.sources import GENERAL_MODULES, MATH_MODULES, write_pages, write_warc, docstring_pages, near_copy  # noqa: E402
 from mathlens.corpus.synth import SynthConfig, SynthTemplates, synthesize  # noqa: E402
 from mathlens.corpus.text import normalize, path_prefix  # noqa: E402
 from mathlens.errors import MathlensError  # noqa: E402
 from mathlens.improve import EvalText, Index  # noqa: E402
 
-QUOTED = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?"
-
-
-@pytest.fixture(scope="module")
-def pages() -> dict[str, list[dict]]:
-    math = list(docstring_pages(MATH_MODULES, "docs.math.example", "math", 15))
-    general = list(docstring_pages(GENERAL_MODULES, "docs.python.example/library", "general", 15, min_chars=200))
-    rng = random.Random(0)
-    rng.shuffle(math)
-    rng.shuffle(general)
-    return {"math": math, "general": general}
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory, pages) -> Path:
-    """seed/ (a third of each kind), pool/ (the rest as 2 JSONL shards and a WARC file, plus two
-    planted copies and a page quoting a benchmark problem), heldout.jsonl, bench.jsonl."""
-    root = tmp_path_factory.mktemp("corpus")
-    math, general = pages["math"], pages["general"]
-    write_pages(root / "seed" / "positives.jsonl", math[:40])
-    write_pages(root / "seed" / "negatives.jsonl", general[:40])
-    write_pages(root / "heldout.jsonl", math[40:60] + general[40:60])
-    pool = math[60:] + general[60:]
-    long = [p for p in math[60:] if len(p["text"].split()) > 150][:2]
-    rng = random.Random(1)
-    pool += [{**long[0], "url": "https://mirror.example/exact"},
-             {**long[1], "url": "https://mirror.example/near", "text": near_copy(long[1]["text"], rng)},
-             {"url": "https://docs.math.example/forum/q1", "text": f"Homework help. {QUOTED} I am stuck.",
-              "label": "math", "source": "contaminated"}]
-    for i, p in enumerate(pool):
-        p["id"] = f"doc-{i}"
-    write_warc(root / "pool" / "crawl.warc.gz", pool[:20])
-    write_pages(root / "pool" / "part-0.jsonl.gz", pool[20::2], labelled=False)
-    write_pages(root / "pool" / "part-1.jsonl.gz", pool[21::2], labelled=False)
-    (root / "bench.jsonl").write_text(json.dumps({"question": QUOTED, "answer": "72"}) + "\n")
-    (root / "copies.json").write_text(json.dumps({"exact": [long[0]["url"], "https://mirror.example/exact"],
-                                                  "near": [long[1]["url"], "https://mirror.example/near"]}))
-    return root
-
-
-def config(corpus: Path, out: Path, **extra) -> pl.CorpusConfig:
-    knobs = dict(inputs=(str(corpus / "pool"),), positives=str(corpus / "seed" / "positives.jsonl"),
-                 negatives=str(corpus / "seed" / "negatives.jsonl"), heldout=str(corpus / "heldout.jsonl"),
-                 out=str(out), decontaminate=(str(corpus / "bench.jsonl"),))
-    return pl.CorpusConfig(**{**knobs, **extra})
+from .conftest import QUOTED, config  # noqa: E402
 
 
 def run_corpus(cfg: pl.CorpusConfig, progress: bool = False) -> dict:
