@@ -133,7 +133,8 @@ def test_report_prints_the_table_from_samples(tmp_path):
         "id": "1",
         "gold": "2",
         "meta": {"subject": "algebra"},
-        "samples": [{"pred": "2", "correct": True}],
+        "question": "1+1?",
+        "samples": [{"completion": "2", "pred": "2", "correct": True}],
     }
     (tmp_path / "samples.jsonl").write_text(json.dumps(row) + "\n")
     result = run("report", tmp_path, "--by", "subject")
