@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 POSITIONS = ("learned", "rope", "none")
 
@@ -17,10 +17,10 @@ class ModelConfig:
     embedding, trained with a random 0..abacus_offset shift, McLeish et al. 2024).
     """
 
-    n_layer: int = 2
-    n_head: int = 4
-    n_embd: int = 128
-    positions: str = "learned"  # learned, rope or none
+    n_layer: int = field(default=2, metadata={"help": "Transformer layers."})
+    n_head: int = field(default=4, metadata={"help": "Attention heads."})
+    n_embd: int = field(default=128, metadata={"help": "Width."})
+    positions: str = field(default="learned", metadata={"help": "The position signal."})  # one of POSITIONS
     random_positions: bool = False
     abacus: bool = False
     abacus_offset: int = 0

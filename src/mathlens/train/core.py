@@ -9,25 +9,25 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 1500
-    batch_size: int = 128
-    lr: float = 2e-3
-    warmup_steps: int = 100
+    steps: int = field(default=1500, metadata={"help": "Optimizer steps."})
+    batch_size: int = field(default=128, metadata={"help": "Examples per step."})
+    lr: float = field(default=2e-3, metadata={"help": "Peak learning rate."})
+    warmup_steps: int = field(default=100, metadata={"help": "Steps of linear warm-up before the cosine."})
     final_lr_frac: float = 0.0  # the cosine ends at lr * final_lr_frac
-    weight_decay: float = 0.1
+    weight_decay: float = field(default=0.1, metadata={"help": "AdamW weight decay."})
     beta2: float = 0.98
     grad_clip: float = 1.0
     eval_every: int = 500  # 0: only at the end
     eval_examples: int = 256  # per evaluation set, for the periodic check
     checkpoint_every: int = 250
-    seed: int = 0
+    seed: int = field(default=0, metadata={"help": "Seed of init and batches (and of an LSO run's control split)."})
 
     @classmethod
     def from_options(cls, options: Any, **overrides: Any) -> TrainConfig:
