@@ -130,6 +130,48 @@ def test_bad_requests_are_400_with_a_json_error(url, case):
     assert error["type"] == "invalid_request_error" and said in error["message"]
 
 
+def test_a_request_past_the_work_cap_is_400_naming_the_cap_and_what_was_asked(url):
+    """One request may ask for at most 256 completions (prompts × n) by default: 10,000 prompts
+    are refused before any decoding, with OpenAI's error shape."""
+    response = httpx.post(url + "/completions", json={"prompt": ["1"] * 10_000, "max_tokens": 1}, timeout=60)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["message"] == (
+        "this request asks for 10000 completions; the server takes at most 256 per request (--max-request-work)"
+    )
+    assert error["type"] == "invalid_request_error" and error["param"] == "prompt"
+    many = httpx.post(url + "/completions", json={"prompt": ["1+1="] * 8, "n": 64, "max_tokens": 1}, timeout=60)
+    assert many.status_code == 400 and "asks for 512 completions (8 prompts × n=64)" in many.json()["error"]["message"]
+
+
+def test_a_request_at_the_work_cap_is_served(url):
+    response = httpx.post(url + "/completions", json={"prompt": ["1+1="] * 128, "n": 2, "max_tokens": 1}, timeout=120)
+    assert response.status_code == 200, response.text
+    choices = response.json()["choices"]
+    assert len(choices) == 256 and [c["index"] for c in choices] == list(range(256))
+
+
+def test_the_work_cap_is_set_by_make_server_and_counts_n_in_chat(backend):
+    server = make_server(backend, "tiny", port=0, max_request_work=3)
+    try:
+        url = server.start()
+        chat = {"messages": [{"role": "user", "content": "2+2?"}], "max_tokens": 2}
+        refused = httpx.post(url + "/chat/completions", json=chat | {"n": 4}, timeout=60)
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "n"
+        assert refused.json()["error"]["message"] == (
+            "this request asks for 4 completions; the server takes at most 3 per request (--max-request-work)"
+        )
+        served = httpx.post(url + "/chat/completions", json=chat | {"n": 3}, timeout=60)
+        assert served.status_code == 200 and len(served.json()["choices"]) == 3
+        three = httpx.post(url + "/completions", json={"prompt": ["1", "2", "3"], "max_tokens": 1}, timeout=60)
+        assert three.status_code == 200 and len(three.json()["choices"]) == 3
+        four = httpx.post(url + "/completions", json={"prompt": ["1", "2", "3", "4"], "max_tokens": 1}, timeout=60)
+        assert four.status_code == 400 and "asks for 4 completions" in four.json()["error"]["message"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_malformed_json_and_unknown_routes_are_json_errors(url):
     broken = httpx.post(url + "/completions", content=b"{oops", headers={"content-type": "application/json"})
     assert broken.status_code == 400 and "not valid JSON" in broken.json()["error"]["message"]

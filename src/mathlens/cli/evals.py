@@ -213,6 +213,9 @@ def serve(
             "through the model's chat template).",
         ),
     ] = "off",
+    max_request_work: Annotated[
+        int, typer.Option(min=1, help="Most completions (prompts × n) one request may ask for; more is a 400.")
+    ] = 256,  # serve_handlers.MAX_REQUEST_WORK
 ) -> None:
     """Serve a local model over an OpenAI-compatible API (/v1/completions, /v1/chat/completions)."""
     from ..backends import make_backend
@@ -225,7 +228,8 @@ def serve(
     else:
         options = {"batch_size": batch_size, "model_args": model_args}
     server = make_server(lambda: make_backend(backend, model, **options), name or model, host, port,
-                         completion_template=chat_template)  # fmt: skip  (binds, then loads)
+                         completion_template=chat_template,
+                         max_request_work=max_request_work)  # fmt: skip  (binds, then loads)
     out_console.print(f"serving {model} at http://{host}:{server.server_port}/v1 (Ctrl-C stops)")
     try:
         server.serve_forever()
