@@ -31,12 +31,6 @@ pytestmark = pytest.mark.skipif(
     reason="needs git, make, a checkout and the mathlens script beside this python",
 )
 
-PENDING = pytest.mark.xfail(
-    strict=True,
-    reason="pending pipeline change: build-demo reads ../shared benchmark folders without checking them, and "
-    "configs/corpus/demo.yaml decontaminates against named benchmarks (see the corpus-demo report)",
-)
-
 # Per target: the options that shrink its first step to seconds, and what a one-line error may
 # say is missing (None: the step must succeed).
 FIRST_STEPS = {
@@ -101,11 +95,7 @@ def outside_references(data, where: str = "") -> list[str]:
     return found
 
 
-def first_step_params() -> list:
-    return [pytest.param(t, id=t, marks=[PENDING] if t == "corpus-demo" else []) for t in FIRST_STEPS]
-
-
-@pytest.mark.parametrize("target", first_step_params())
+@pytest.mark.parametrize("target", list(FIRST_STEPS))
 def test_the_first_step_runs_or_says_in_one_line_what_it_needs(clone, env, target):
     extra, needs = FIRST_STEPS[target]
     command = commands(clone, target)[0]
@@ -121,9 +111,7 @@ def test_the_first_step_runs_or_says_in_one_line_what_it_needs(clone, env, targe
     assert re.search(needs, lines[0]), f"the error does not say what is missing and how to get it: {lines[0]}"
 
 
-@pytest.mark.parametrize(
-    "target", [pytest.param(t, id=t, marks=[PENDING] if t == "corpus-demo" else []) for t in CONFIG_TARGETS]
-)
+@pytest.mark.parametrize("target", list(CONFIG_TARGETS))
 def test_configs_of_a_target_reference_nothing_outside_the_repository(clone, target):
     configs = [path for command in commands(clone, target) for path in config_paths(command)]
     assert configs or target == "eval-demo", f"{target} reads no config: nothing to check"

@@ -281,7 +281,6 @@ def test_build_demo_assembles_pool_seed_heldout_and_truth(tmp_path):
     assert college and all(t.startswith("Problem 1. Differentiate x^") and "\nAnswer: " in t for t in college)
 
 
-@pytest.mark.xfail(strict=True, reason="pending pipeline change: build-demo checks its benchmark folders first")
 def test_build_demo_without_benchmarks_says_in_one_line_what_it_needs(tmp_path):
     done = CliRunner().invoke(app, ["corpus", "build-demo", "--out", str(tmp_path / "data"), "--data-dir",
                                     str(tmp_path / "empty")])

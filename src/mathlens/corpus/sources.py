@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import MathlensError
 
 MATH_MODULES = (
     "sympy.integrals", "sympy.solvers", "sympy.series", "sympy.ntheory", "sympy.polys", "sympy.matrices",
@@ -34,6 +35,7 @@ GENERAL_MODULES = (
     "threading", "pathlib", "tkinter", "unittest", "venv", "zipapp", "mailbox", "imaplib", "ftplib",
 )
 CONTAMINATING = ("gsm8k", "math_test500")  # what the planted pages quote; decontaminate against these
+NEEDED = ("college_math", "svamp", "asdiv", "mawps", "olympiadbench", *CONTAMINATING)  # the folders read
 
 
 @dataclass(frozen=True)
@@ -153,11 +155,21 @@ def near_copy(text: str, rng: random.Random, share: float = 0.02) -> str:
     return " ".join(words) + "\n\nMirrored with permission."
 
 
+def check_benchmarks(benchmarks: Path) -> None:
+    """Before anything is written: the benchmark folders the demo's math pages come from."""
+    missing = [f"{name}/test.jsonl" for name in NEEDED if not (benchmarks / name / "test.jsonl").is_file()]
+    if missing:
+        raise MathlensError(f"{benchmarks}: no {', '.join(missing)}; build-demo takes its math pages from these "
+                            "benchmarks: pass --data-dir DIR holding them, or set MATHLENS_BENCHMARKS")
+
+
 def build_demo_corpus(out: str | Path, benchmarks: str | Path, cfg: DemoCorpusConfig = DemoCorpusConfig()) -> dict:
-    """Writes pool/*.jsonl.gz, pool/crawl.warc.gz, seed/{positives,negatives}.jsonl, heldout.jsonl
-    and truth.json (every pool page's label and what was planted); returns the counts."""
+    """Writes pool/*.jsonl.gz, pool/crawl.warc.gz, seed/{positives,negatives}.jsonl, heldout.jsonl,
+    truth.json (every pool page's label and what was planted) and decontaminate/*.jsonl (the
+    problems the planted pages quote, which the demo run decontaminates against); returns the counts."""
     rng = random.Random(cfg.seed)
     out, benchmarks = Path(out), Path(benchmarks)
+    check_benchmarks(benchmarks)
     cap = cfg.max_per_source
     pages = [
         *benchmark_pages(benchmarks, rng, cap // 2),
@@ -191,6 +203,10 @@ def build_demo_corpus(out: str | Path, benchmarks: str | Path, cfg: DemoCorpusCo
     write_pages(out / "heldout.jsonl", heldout)
     truth = {p["url"]: {k: p.get(k) for k in ("label", "source", "planted", "copy_of")} for p in pool}
     (out / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    (out / "decontaminate").mkdir(parents=True, exist_ok=True)
+    for name in CONTAMINATING:
+        rows = [{"question": p["question"], "answer": p["answer"]} for p in read_problems(benchmarks, name)]
+        (out / "decontaminate" / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     counts = {"pool": len(pool), "warc": warc_n, "seed_positives": sum(p["label"] == "math" for p in seed),
               "seed_negatives": sum(p["label"] == "general" for p in seed), "heldout": len(heldout),
               "planted_near": cfg.near_duplicates, "planted_exact": cfg.exact_duplicates,
