@@ -84,8 +84,18 @@ def parse_int_map(text: str) -> dict[str, int]:
         raise MathlensError(f"{text!r} must look like direct=4000,tir=2000") from None
 
 
-def parsed(parse: Callable[[str], Any], **kwargs: Any) -> Any:
+def setting(help: str, default_text: str | None = None, parse: Callable[[str], Any] | None = None, **kwargs: Any) -> Any:
+    """A dataclass field that documents itself: ``help`` (and ``default_text``, what ``--help``
+    says the default is where the value alone says too little) are what the CLI shows for it,
+    so the words live beside the default they describe (``cli.options`` reads them)."""
+    metadata = {"help": help} | ({"default_text": default_text} if default_text else {})
+    return dataclasses.field(metadata=metadata | ({"parse": parse} if parse else {}), **kwargs)
+
+
+def parsed(parse: Callable[[str], Any], help: str | None = None, default_text: str | None = None, **kwargs: Any) -> Any:
     """A dataclass field whose value may also be given as a compact string, read by ``parse``."""
+    if help is not None:
+        return setting(help, default_text, parse, **kwargs)
     return dataclasses.field(metadata={"parse": parse}, **kwargs)
 
 

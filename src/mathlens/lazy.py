@@ -8,11 +8,13 @@ from typing import Any
 
 
 def lazy_exports(package: str, where: dict[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` that imports ``package.<where[name]>`` when ``name`` is first used."""
+    """A module ``__getattr__`` that imports ``package.<where[name]>`` when ``name`` is first used
+    (a module named with leading dots, ``"..decontam"``, is relative to ``package``)."""
 
     def __getattr__(name: str) -> Any:
         if name not in where:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(f"{package}.{where[name]}"), name)
+        module = where[name] if where[name].startswith(".") else "." + where[name]
+        return getattr(importlib.import_module(module, package), name)
 
     return __getattr__

@@ -70,7 +70,7 @@ def test_sampled_cells_report_pass_at_k_and_pass_at_1(served, tmp_path):
         backend="openai",
         backend_model="tiny-lso",
         base_url=served,
-        samples=4,
+        n=4,
         temperature=1.5,
         train_cells=30,
         out=str(tmp_path),

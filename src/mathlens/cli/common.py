@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import sys
-import typing
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -14,6 +11,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 
+from ..backends.chat import CHAT_TEMPLATE_MODES
 from ..errors import MathlensError
 
 out_console = Console()
@@ -64,59 +62,51 @@ def shown(value: Any) -> str:
     return str(value)
 
 
-def config_defaults(config: Any) -> Callable:
-    """Show, in ``--help``, the default each unset (None) option really gets from ``config``
-    (a resolved config: nested ``model``/``train`` fields count under their own names)."""
-    values = {}
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        if dataclasses.is_dataclass(value):
-            values |= {g.name: getattr(value, g.name) for g in dataclasses.fields(value)}
-        else:
-            values[f.name] = value
-
-    def wrap(fn: Callable) -> Callable:
-        hints = typing.get_type_hints(fn, include_extras=True)
-        for name, hint in hints.items():
-            key = name.rstrip("_")
-            if typing.get_origin(hint) is not typing.Annotated or values.get(key) is None:
-                continue
-            base, *extras = typing.get_args(hint)
-            info = next((e for e in extras if isinstance(e, typer.models.OptionInfo)), None)
-            if info is None:
-                continue
-            declared = isinstance(info.default, str) and info.default.startswith("-")  # typer.Option("--x/--no-x")
-            if not (declared or info.default in (None, ...)) or info.show_default not in (True, None):
-                continue
-            info = copy.copy(info)  # the alias may be shared by verbs with other defaults
-            if isinstance(values[key], bool):  # typer shows no default for --x/--no-x flags
-                info.help = f"{info.help} Default: {'--' if values[key] else '--no-'}{key.replace('_', '-')}."
-            else:
-                info.show_default = shown(values[key])
-            fn.__annotations__[name] = typing.Annotated[base, info]
-        return fn
-
-    return wrap
-
-
-# How a Hugging Face model is loaded and prompted: the same flags on every verb that prompts one.
+# How a Hugging Face model is loaded and prompted: one help text on every verb that prompts one
+# (config_options reads it for fields of these names; the verbs without a config class below).
+SHARED_HELP = {
+    "model_args": "hf/vllm loading options, lm-eval's form: dtype=auto|float32|bfloat16,revision=…,device_map=auto,"
+    "trust_remote_code=true,attn_implementation=sdpa,cache=DIR (where .gguf files are converted).",
+    "chat_template": "auto: the model's chat template if it has one; on; off: exactly the text, as a completion.",
+    "fewshot_as_turns": "Few-shot examples as alternating user/assistant turns, not one text.",
+    "system": "System prompt (replaces the template's).",
+}
 ModelArgsOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--model-args",
-        help="hf/vllm loading options, lm-eval's form: dtype=auto|float32|bfloat16,revision=…,device_map=auto,"
-        "trust_remote_code=true,attn_implementation=sdpa,cache=DIR (where .gguf files are converted).",
-    ),
+    Optional[str], typer.Option("--model-args", help=SHARED_HELP["model_args"], show_default="none")
 ]
 ChatTemplateOption = Annotated[
-    Optional[str],
+    Optional[str], typer.Option("--chat-template", help=f"{SHARED_HELP['chat_template']} One of: {', '.join(CHAT_TEMPLATE_MODES)}.")
+]
+
+
+def _yaml_defaults(ctx: typer.Context, param: Any, value: Optional[Path]) -> Optional[Path]:
+    """Read ``--config`` before every other option and make its keys their defaults: click's
+    ``default_map`` does the layering (flags win, then the file, then the verb's defaults) and
+    converts each value by the option's own type. A key no option of the verb has is an error."""
+    if value is None:
+        return value
+    from ..config import read_yaml
+
+    names = {}
+    for p in ctx.command.params:
+        names[p.name] = p.name
+        names |= {o.lstrip("-").replace("-", "_"): p.name for o in p.opts if o.startswith("--")}
+    data = read_yaml(value)
+    unknown = sorted(set(data) - set(names) - {"config"})
+    if unknown:
+        raise typer.BadParameter(f"{value}: no option {', '.join(unknown)} on this verb (keys are option names)")
+    ctx.default_map = {**(ctx.default_map or {}), **{names[k]: v for k, v in data.items() if k != "config"}}
+    return value
+
+
+# ``--config`` for a verb without a config dataclass: a YAML file of its options, by name.
+ConfigDefaults = Annotated[
+    Optional[Path],
     typer.Option(
-        "--chat-template",
-        help="auto (the model's chat template if it has one), on, or off (exactly the text, as a completion).",
+        "--config",
+        is_eager=True,
+        callback=_yaml_defaults,
+        help="YAML file of any of these options, by option name (flags win).",
     ),
 ]
-FewshotAsTurnsOption = Annotated[
-    Optional[bool],
-    typer.Option("--fewshot-as-turns", help="Few-shot examples as alternating user/assistant turns, not one text."),
-]
-SystemOption = Annotated[Optional[str], typer.Option("--system", help="System prompt (replaces the template's).")]
+

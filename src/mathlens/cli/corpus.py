@@ -93,8 +93,8 @@ def recall(
 @user_errors
 def run(
     config: Annotated[Optional[Path], typer.Option(help="YAML config (keys as in configs/corpus/demo.yaml).")] = None,
-    out: Annotated[Optional[str], typer.Option(help="Run folder; the same folder again resumes.")] = None,
-    cycles: Annotated[Optional[int], typer.Option(help="Recall cycles.")] = None,
+    out: Annotated[Optional[str], typer.Option(help="Run folder; the same folder again resumes.", show_default="the config's, else runs/corpus")] = None,
+    cycles: Annotated[Optional[int], typer.Option(help="Recall cycles.", show_default="the config's, else 2")] = None,
     executor: Executor = None,
     tasks: Tasks = None,
     workers: Workers = None,
@@ -114,7 +114,7 @@ def run(
 @user_errors
 def report(
     out: Annotated[Path, typer.Argument(help="A corpus run folder.")],
-    truth: Annotated[Optional[Path], typer.Option(help="The demo's truth.json: also score the run against it.")] = None,
+    truth: Annotated[Optional[Path], typer.Option(help="The demo's truth.json: also score the run against it.", show_default="none")] = None,
 ) -> None:
     """Per-stage documents in and out, bytes, seconds and documents/s; the funnel picture."""
     show_report(out)

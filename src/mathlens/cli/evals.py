@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -9,18 +10,9 @@ import typer
 from rich.table import Table
 
 from ..errors import MathlensError
-from .common import (
-    ChatTemplateOption,
-    FewshotAsTurnsOption,
-    ModelArgsOption,
-    Quiet,
-    SystemOption,
-    capability,
-    options,
-    out_console,
-    pct,
-    user_errors,
-)
+from ..evals.config import EvalConfig
+from .common import ConfigDefaults, ModelArgsOption, Quiet, capability, out_console, pct, user_errors
+from .options import config_options
 
 app = capability("The evaluation harness.")
 
@@ -31,7 +23,7 @@ def grade(
     samples: Annotated[
         Path, typer.Argument(help="samples.jsonl: {id, question, gold, samples: [{completion}]} per line.")
     ],
-    out: Annotated[Optional[Path], typer.Option(help="Write here instead of rewriting SAMPLES in place.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write here instead of rewriting SAMPLES in place.", show_default="SAMPLES")] = None,
 ) -> None:
     """Re-grade saved samples with the current grader (extraction + math-verify equivalence)."""
     from ..grading.samples import regrade
@@ -49,95 +41,22 @@ def grade(
     "The packaged real model: mathlens eval --backend hf --model smollm2-135m-instruct --benchmark gsm8k --limit 20 --max-tokens 256 --out runs/smol-gsm8k",
 )
 @user_errors
-def eval_(
-    model: Annotated[
-        str,
-        typer.Option(
-            help="Checkpoint (tiny: ckpt.pt); a hub id, HF folder, .gguf file or smollm2-135m-instruct; "
-            "or the served model's name."
-        ),
-    ],
-    backend: Annotated[str, typer.Option(help="tiny, hf, vllm or openai.")] = "hf",
-    benchmark: Annotated[str, typer.Option(help="Comma-separated: gsm8k, math_test500, … or .jsonl files.")] = "gsm8k",
-    data_dir: Annotated[
-        Optional[str],
-        typer.Option(help="Benchmark folders.", show_default="$MATHLENS_BENCHMARKS, else ../shared/data/benchmarks"),
-    ] = None,
-    mode: Annotated[str, typer.Option(help="cot or tir (the model's code runs in the sandbox).")] = "cot",
-    prompt: Annotated[
-        Optional[str],
-        typer.Option(help="Template name or YAML file.", show_default="qwen25-math-cot, or -tir with --mode tir"),
-    ] = None,
-    n: Annotated[int, typer.Option("-n", help="Samples per problem.")] = 1,
-    temperature: Annotated[float, typer.Option(help="0 is greedy.")] = 0.0,
-    top_p: Annotated[float, typer.Option(help="Nucleus sampling.")] = 1.0,
-    max_tokens: Annotated[int, typer.Option(help="New tokens per generation call.")] = 1024,
-    max_tool_calls: Annotated[int, typer.Option(help="TIR: tool calls per sample.")] = 4,
-    limit: Annotated[Optional[int], typer.Option(help="First N problems of each benchmark.")] = None,
-    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
-    chunk: Annotated[int, typer.Option(help="Problems per generate call and per write to samples.jsonl.")] = 32,
-    base_url: Annotated[
-        str, typer.Option(help="openai backend: the server's /v1 address.")
-    ] = "http://127.0.0.1:8000/v1",
-    concurrency: Annotated[int, typer.Option(help="openai backend: requests in flight.")] = 16,
-    api: Annotated[
-        str,
-        typer.Option(help="openai backend: completions (prompt rendered here) or chat (the server's chat template)."),
-    ] = "completions",
-    api_key: Annotated[
-        Optional[str], typer.Option(help="openai backend: the API key.", show_default="$OPENAI_API_KEY")
-    ] = None,
-    model_args: ModelArgsOption = "",
-    batch_size: Annotated[int, typer.Option(help="hf backend: prompts per generate call (grouped by length).")] = 8,
-    chat_template: ChatTemplateOption = "auto",
-    fewshot_as_turns: FewshotAsTurnsOption = False,
-    system: SystemOption = None,
-    stop: Annotated[
-        Optional[list[str]], typer.Option(help="A stop string (repeat for several), besides the template's.")
-    ] = None,
-    out: Annotated[
-        Path,
-        typer.Option(help="Run folder: samples.jsonl, metrics.json, metrics_by_subject/level.json; rerun to resume."),
-    ] = Path("runs/eval"),
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Start --out over if it holds samples made with other settings.")
-    ] = False,
-    rm: Annotated[
-        Optional[Path], typer.Option(help="Reward model (`mathlens rm train`): score every sample, report rm@k.")
-    ] = None,
-    quiet: Quiet = False,
-) -> None:
-    """Evaluate a model on math benchmarks (CoT or TIR), resumably; prints the metrics table."""
-    flags = options(locals())
-    from ..evals.run import EvalConfig, run_eval
+@config_options(EvalConfig, tuple(f.name for f in dataclasses.fields(EvalConfig)), flags={"n": ("--n", "-n")},
+                required=("model",))  # fmt: skip
+def eval_(cfg: EvalConfig, quiet: Quiet = False) -> None:
+    """Evaluate a model on math benchmarks (CoT or TIR), resumably; prints the metrics table.
 
-    reward_model = flags.pop("rm")
-    cfg = EvalConfig(**(flags | {"stop": tuple(flags["stop"] or ())}))
-    if reward_model is not None:  # loaded first: a wrong path fails before any sampling
+    With --rm every sample is scored by that reward model as its chunk is written, and the
+    metrics (per subject and level too) include rm@k."""
+    from ..evals.run import run_eval
+
+    scorer = None
+    if cfg.rm is not None:  # loaded first: a wrong path fails before any sampling
         from ..improve.rm import load_reward_model
 
-        scorer = load_reward_model(reward_model)
-    metrics = run_eval(cfg, progress=not quiet)
-    if reward_model is not None:
-        metrics = _rewarded(out, scorer)
-    print_report(metrics, out)
-
-
-def _rewarded(out: Path, scorer) -> dict:
-    """Score the run's samples with the reward model and rewrite its metrics (now with rm@k)."""
-    import json
-
-    from ..evals.report import read_samples
-    from ..grading.summary import summarize_rows
-    from ..improve.rm import score_rows
-    from ..records import write_sample_rows
-
-    rows = read_samples(out / "samples.jsonl")
-    score_rows(scorer, rows)
-    write_sample_rows(out / "samples.jsonl", rows)
-    metrics = summarize_rows(rows)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    return metrics
+        scorer = load_reward_model(cfg.rm)
+    metrics = run_eval(cfg, progress=not quiet, scorer=scorer)
+    print_report(metrics, Path(cfg.out))
 
 
 @app.command(epilog="Example: mathlens words --out runs/words --steps 1500   (harder: --levels 1-4 --style tir)")
@@ -149,7 +68,7 @@ def words(
     steps: Annotated[int, typer.Option(help="Training steps.")] = 1500,
     seed: Annotated[int, typer.Option(help="Seed of problems and model.")] = 0,
     levels: Annotated[
-        Optional[str], typer.Option(help="The improvement loop's world at these levels (1-4: operations, distractors).")
+        Optional[str], typer.Option(help="The improvement loop's world at these levels (1-4: operations, distractors).", show_default="none: plain word sums")
     ] = None,
     style: Annotated[str, typer.Option(help="With --levels: cot or tir solutions.")] = "cot",
     quiet: Quiet = False,
@@ -174,7 +93,7 @@ def report(
     run_dir: Annotated[
         Path, typer.Argument(help="A `mathlens eval` run folder (or its samples.jsonl), or a `mathlens improve` folder.")
     ],
-    by: Annotated[Optional[str], typer.Option(help="Split each benchmark by a meta field: subject or level.")] = None,
+    by: Annotated[Optional[str], typer.Option(help="Split each benchmark by a meta field: subject or level.", show_default="none: one row per benchmark")] = None,
 ) -> None:
     """Table: benchmark × pass@1, pass@k, maj@k from saved samples (an improve folder: one row per round)."""
     from ..evals.report import loop_rounds, summarize
@@ -216,6 +135,7 @@ def serve(
     max_request_work: Annotated[
         int, typer.Option(min=1, help="Most completions (prompts × n) one request may ask for; more is a 400.")
     ] = 256,  # serve_handlers.MAX_REQUEST_WORK
+    config: ConfigDefaults = None,
 ) -> None:
     """Serve a local model over an OpenAI-compatible API (/v1/completions, /v1/chat/completions)."""
     from ..backends import make_backend

@@ -11,7 +11,9 @@ from rich.table import Table
 
 from ..errors import MathlensError
 from ..backends.chat import check_mode
-from .common import ChatTemplateOption, ModelArgsOption, Quiet, capability, options, out_console, pct, user_errors
+from ..improve.config import LoopConfig
+from .common import ChatTemplateOption, ConfigDefaults, Quiet, capability, out_console, pct, user_errors
+from .options import config_options
 
 app = capability("Self-improvement: the improvement loop, rejection-sampled data and decontamination.")
 
@@ -68,7 +70,7 @@ def decontaminate(
     data: Annotated[Path, typer.Argument(help="Training JSONL (a `question` or `prompt` field per row).")],
     against: Annotated[str, typer.Option(help="Benchmark names and JSONL files, comma-separated.")],
     out: Annotated[Optional[Path], typer.Option(help="Where to write the kept rows.", show_default="DATA.clean.jsonl")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Local benchmark copies (else the hub).")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Local benchmark copies.", show_default="the hub")] = None,
 ) -> None:
     """Drop training problems that share a 13-gram with an evaluation problem and whose LCS ratio > 0.6."""
     from ..evals.problems import load_benchmark
@@ -91,30 +93,20 @@ def decontaminate(
 
 @app.command(epilog="Example: mathlens improve --config configs/improve.yaml --out runs/improve")
 @user_errors
+@config_options(LoopConfig, ("out", "rounds", "backend", "model", "model_args", "chat_template", "mode", "steps", "seed"))
 def improve(
-    config: Annotated[Optional[Path], typer.Option(help="YAML config (keys as in configs/improve.yaml).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Loop folder (round-r/ per round); a killed loop resumes.")] = None,
-    rounds: Annotated[Optional[int], typer.Option(help="Rounds after the seed round 0.")] = None,
-    backend: Annotated[Optional[str], typer.Option(help="tiny, hf or vllm.")] = None,
-    model: Annotated[
-        Optional[str], typer.Option(help="hf/vllm: the starting checkpoint (hub id, folder, .gguf, packaged name).")
+    cfg: LoopConfig,
+    data_dir: Annotated[
+        Optional[Path], typer.Option(help="Local benchmark copies for `decontaminate` names.", show_default="the hub")
     ] = None,
-    model_args: ModelArgsOption = None,
-    chat_template: ChatTemplateOption = None,
-    mode: Annotated[Optional[str], typer.Option(help="cot or tir.")] = None,
-    steps: Annotated[Optional[int], typer.Option(help="tiny: training steps per round.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seeds the world, sampling and training.")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Local benchmark copies for `decontaminate` names.")] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Self-improvement rounds: sample the pool, keep verified solutions, clean, fine-tune, evaluate."""
-    from ..config import resolve
-    from ..evals.problems import load_benchmark
-    from ..improve import EvalText, LoopConfig, run_loop
+    """Self-improvement rounds: sample the pool, keep verified solutions, clean, fine-tune, evaluate.
 
-    flags = options(dict(out=out, rounds=rounds, backend=backend, model=model, mode=mode, steps=steps, seed=seed,
-                         model_args=model_args, chat_template=chat_template))  # fmt: skip
-    cfg = resolve(LoopConfig, config, **flags)
+    --config takes every key of configs/improve.yaml (world, sampling, data, training, reward, rl)."""
+    from ..evals.problems import load_benchmark
+    from ..improve import EvalText, run_loop
+
     texts = [EvalText(Path(s).stem, p.question) for s in cfg.data.decontaminate for p in load_benchmark(s, data_dir)]
     results = run_loop(cfg, texts, progress=not quiet)
     table = Table(title=f"{cfg.out}: held-out problems")
@@ -161,6 +153,7 @@ def rm_train(
     lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
     chat_template: ChatTemplateOption = "auto",
+    config: ConfigDefaults = None,
     quiet: Quiet = False,
 ) -> None:
     """Train a reward model (the policy plus a two-layer scalar head) with the listwise loss."""
@@ -181,6 +174,7 @@ def rm_score(
     model: Annotated[Path, typer.Option(help="Reward model folder (or rm.pt).")],
     samples: Annotated[Path, typer.Option(help="Graded samples.jsonl to score.")],
     out: Annotated[Optional[Path], typer.Option(help="Write here.", show_default="SAMPLES, rewritten")] = None,
+    config: ConfigDefaults = None,
 ) -> None:
     """Write a `reward` into every sample; `mathlens report` then shows rm@k beside maj@k."""
     from ..improve.rm import load_reward_model, ranking_accuracy, score_rows
@@ -201,7 +195,7 @@ def grpo(
     policy: Annotated[str, typer.Option(help="The policy to start from: a tiny model folder, or a Hugging Face folder or hub id.")],
     samples: Annotated[Path, typer.Option(help="Graded samples.jsonl of that policy: picks the problems it solves sometimes.")],
     out: Annotated[Path, typer.Option(help="Folder for the trained policy and grpo_log; a stopped run resumes.")] = Path("runs/grpo"),
-    rm: Annotated[Optional[Path], typer.Option(help="Reward model (`mathlens rm train`); without it the reward is verification alone.")] = None,
+    rm: Annotated[Optional[Path], typer.Option(help="Reward model (`mathlens rm train`); without it the reward is verification alone.", show_default="none")] = None,
     mode: Annotated[str, typer.Option(help="tir (the sandbox runs the code; Hugging Face: as TRL's `python` tool) or cot.")] = "tir",
     steps: Annotated[int, typer.Option(help="Optimizer steps (each on a fresh batch of rollouts).")] = 100,
     problems_per_step: Annotated[int, typer.Option(help="Problems per step, each with --group-size responses.")] = 8,
@@ -217,6 +211,7 @@ def grpo(
     updates: Annotated[int, typer.Option(help="Optimizer steps per batch of rollouts (TRL's μ).")] = 2,
     chat_template: ChatTemplateOption = "auto",
     use_vllm: Annotated[bool, typer.Option("--use-vllm", help="Hugging Face: TRL samples with vLLM (a GPU).")] = False,
+    config: ConfigDefaults = None,
     quiet: Quiet = False,
 ) -> None:
     """Reinforcement learning with GRPO: reward σ(0.5·r_m) + (r_v − 1), group-normalised, KL to the start."""

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import ChatTemplateOption, ModelArgsOption, Quiet, capability, out_console, user_errors
+from .common import ConfigDefaults, ChatTemplateOption, ModelArgsOption, Quiet, capability, out_console, user_errors
 
 app = capability("Training pretrained models.")
 
@@ -26,7 +26,7 @@ def finetune(
         bool, typer.Option("--lora", help="Train LoRA adapters (peft), merged into the saved model.")
     ] = False,
     epochs: Annotated[float, typer.Option(help="Passes over the data.")] = 1.0,
-    steps: Annotated[Optional[int], typer.Option(help="Optimizer steps (overrides --epochs).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Optimizer steps (overrides --epochs).", show_default="from --epochs")] = None,
     batch_size: Annotated[int, typer.Option(help="Rows per device per micro-batch.")] = 8,
     grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimizer step.")] = 1,
     bf16: Annotated[str, typer.Option(help="auto (where the GPU has it), on or off.")] = "auto",
@@ -48,6 +48,7 @@ def finetune(
     model_args: ModelArgsOption = "",
     chat_template: ChatTemplateOption = "auto",
     out: Annotated[Path, typer.Option(help="Output folder for the model.")] = Path("runs/finetune"),
+    config: ConfigDefaults = None,
     quiet: Quiet = False,
 ) -> None:
     """Fine-tune a causal LM on exported data through TRL, loss on the completion only; then `lengthgen --model OUT`.

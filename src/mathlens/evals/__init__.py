@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..lazy import lazy_exports
 
 _WHERE = {
-    "EvalConfig": "run",
+    "EvalConfig": "config",
     "run_eval": "run",
     "Problem": "problems",
     "load_benchmark": "problems",

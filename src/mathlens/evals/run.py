@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..backends import BACKENDS, Backend, Conversation, Prompt, Sampling, as_text, make_backend
-from ..backends.chat import backend_tokenizer, check_mode, prompting_record, uses_chat_template
+from ..backends.chat import backend_tokenizer, prompting_record, uses_chat_template
 from ..backends.solve import add_rewards, solve_and_grade
 from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
-from ..models.hf import ModelArgs
 from ..progress import progress_bar
+from .config import SAMPLE_SETTINGS, EvalConfig
 from .problems import Problem, load_benchmark
 from .prompts import PromptTemplate, load_template
 from ..records import SampleRow, append_sample_rows, read_sample_rows
@@ -27,85 +26,6 @@ from ..runs import RunFolder
 from .report import summarize_rows
 
 BREAKDOWNS = ("subject", "level")  # meta fields that get their own metrics_by_*.json
-# Settings that change what a sample is: a run folder holds samples of one setting only.
-SAMPLE_SETTINGS = (
-    "backend",
-    "model",
-    "mode",
-    "prompt",
-    "n",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "max_tool_calls",
-    "seed",
-    "api",
-    "model_args",
-    "chat_template",
-    "fewshot_as_turns",
-    "system",
-    "stop",
-    "rm",
-)
-
-
-@dataclass
-class EvalConfig:
-    backend: str = "hf"
-    model: str = ""
-    benchmark: str = "gsm8k"  # comma-separated names or .jsonl paths
-    data_dir: str | None = None
-    mode: str = "cot"  # cot | tir
-    prompt: str | None = None  # template name or YAML file [qwen25-math-cot / -tir by mode]
-    n: int = 1
-    temperature: float = 0.0
-    top_p: float = 1.0
-    max_tokens: int = 1024
-    max_tool_calls: int = 4
-    limit: int | None = None
-    seed: int = 0
-    chunk: int = 32  # problems per generate call (and per flush to samples.jsonl)
-    base_url: str = "http://127.0.0.1:8000/v1"
-    concurrency: int = 16
-    api: str = "completions"  # openai backend: completions (text prompts) or chat (messages)
-    api_key: str | None = None  # openai backend; None: $OPENAI_API_KEY (never written to config.json)
-    model_args: str = ""  # hf and vllm: dtype=…,revision=…,device_map=…,trust_remote_code=…,attn_implementation=…
-    batch_size: int = 8  # hf: prompts per generate call (batched by length)
-    chat_template: str = "auto"  # auto (the model's chat template if it has one) | on | off (exactly the text)
-    fewshot_as_turns: bool = False  # shots as alternating user/assistant turns, not one user turn
-    system: str | None = None  # replaces the template's system prompt ("" for none)
-    stop: tuple[str, ...] = ()  # stop strings, besides the template's
-    rm: str | None = None  # a reward model (`mathlens rm train`): every sample scored, rm@k reported
-    out: str = "runs/eval"
-    overwrite: bool = False  # start the run folder over instead of refusing samples of other settings
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("cot", "tir"):
-            raise MathlensError(f"mode {self.mode!r}: choose cot or tir")
-        if not self.model:
-            raise MathlensError("--model is required")
-        if self.api not in ("completions", "chat"):
-            raise MathlensError(f"api {self.api!r}: choose completions or chat")
-        if self.n < 1 or self.chunk < 1 or self.batch_size < 1:
-            raise MathlensError("n, chunk and batch size must be >= 1")
-        check_mode(self.chat_template)
-        self.stop = tuple(self.stop)
-
-    def saved(self) -> dict:
-        """The settings as config.json holds them (JSON types; the API key left out)."""
-        return json.loads(json.dumps({k: v for k, v in asdict(self).items() if k != "api_key"}))
-
-    def backend_options(self) -> dict:
-        """What ``make_backend`` takes for this backend."""
-        if self.backend == "openai":
-            return {"base_url": self.base_url, "concurrency": self.concurrency, "api": self.api, "api_key": self.api_key}
-        if self.backend == "hf":
-            return {"batch_size": self.batch_size, "model_args": ModelArgs.parse(self.model_args)}
-        if self.backend == "vllm":
-            return {"model_args": ModelArgs.parse(self.model_args)}
-        return {}
-
-
 def effective_stop(template: PromptTemplate, cfg: EvalConfig) -> tuple[str, ...]:
     """The stop strings a run samples with: the template's, then the user's, once each."""
     return tuple(dict.fromkeys(template.stop + cfg.stop))

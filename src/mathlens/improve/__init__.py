@@ -2,15 +2,30 @@
 own samples, decontaminated against evaluation sets, mixed across difficulty, and the loop
 that does it round after round (``run_loop``); a reward model on the policy's own samples
 (``rm``, ``rm_hf``: the listwise loss of ``reward``) for best-of-N and data selection; GRPO with
-the reward model in the reward (``grpo`` for the tiny policy, ``grpo_hf`` through TRL)."""
+the reward model in the reward (``grpo`` for the tiny policy, ``grpo_hf`` through TRL).
 
-from .config import LoopConfig
-from ..decontam import EvalText, Index, decontaminate
-from .difficulty import PassRatePredictor, balanced_mix, pass_rate
-from .loop import run_loop
-from .rft import RFTConfig, rft_rows
-from .rm import RMConfig, load_reward_model, score_rows, train_reward_model
+Names load on first use (``lazy.py``): reading a config imports no model stack.
+"""
 
-__all__ = ["EvalText", "Index", "LoopConfig", "PassRatePredictor", "RFTConfig", "RMConfig", "balanced_mix",
-           "decontaminate", "load_reward_model", "pass_rate", "rft_rows", "run_loop", "score_rows",
-           "train_reward_model"]  # fmt: skip
+from __future__ import annotations
+
+from ..lazy import lazy_exports
+
+_WHERE = {
+    "LoopConfig": "config",
+    "EvalText": "..decontam",
+    "Index": "..decontam",
+    "decontaminate": "..decontam",
+    "PassRatePredictor": "difficulty",
+    "balanced_mix": "difficulty",
+    "pass_rate": "difficulty",
+    "run_loop": "loop",
+    "RFTConfig": "rft",
+    "rft_rows": "rft",
+    "RMConfig": "rm",
+    "load_reward_model": "rm",
+    "score_rows": "rm",
+    "train_reward_model": "rm",
+}
+__all__ = sorted(_WHERE)
+__getattr__ = lazy_exports(__name__, _WHERE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..backends.chat import check_mode
+from ..config import setting
 from ..errors import MathlensError
 from ..tasks.word_problems import STYLES
 
@@ -57,7 +58,7 @@ class DataSpec:
 class TrainingSpec:
     init: str = "previous"  # previous: go on from the last round's model; seed: start from round 0's
     seed_steps: int = 800  # tiny: optimizer steps of the seed policy (round 0)
-    steps: int = 600  # tiny: optimizer steps of each later round
+    steps: int = setting("tiny: optimizer steps of each later round.", default=600)
     batch_size: int = 32
     lr: float = 3e-3  # tiny: the seed's rate; later rounds use lr * later_lr_frac
     later_lr_frac: float = 0.5
@@ -110,14 +111,18 @@ class EvaluationSpec:
 
 @dataclass(frozen=True)
 class LoopConfig:
-    out: str = "runs/improve"
-    rounds: int = 3
-    seed: int = 0
-    backend: str = "tiny"  # tiny | hf | vllm
-    model: str = ""  # hf/vllm: the starting checkpoint (hub id, folder, .gguf or packaged name); tiny: trained here
+    out: str = setting("Loop folder (round-r/ per round); a killed loop resumes.", default="runs/improve")
+    rounds: int = setting("Rounds after the seed round 0.", default=3)
+    seed: int = setting("Seeds the world, sampling and training.", default=0)
+    backend: str = setting("How the policy is sampled and trained: tiny, hf or vllm.", default="tiny")
+    model: str = setting(
+        "hf/vllm: the starting checkpoint (hub id, folder, .gguf or packaged name).", "none: tiny, trained here", default=""
+    )
     model_args: str = ""  # hf/vllm sampling: loading options (models.hf.ModelArgs)
     chat_template: str = "auto"  # hf/vllm: how questions are rendered, in sampling, SFT, the RM and GRPO alike
-    mode: str = "tir"  # tir: the policy writes the program, the sandbox computes | cot: it computes itself
+    mode: str = setting(  # tir: the policy writes the program, the sandbox computes | cot: it computes itself
+        "tir (the sandbox runs the policy's program) or cot.", default="tir"
+    )
     device: str = "auto"
     world: WorldSpec = field(default_factory=WorldSpec)
     sampling: SamplingSpec = field(default_factory=SamplingSpec)

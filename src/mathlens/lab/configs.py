@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..config import parse_digits, parse_int_map, parse_ints, parse_names, parse_pairs, parse_span, parsed
+from ..config import parse_digits, parse_int_map, parse_ints, parse_names, parse_pairs, parse_span, parsed, setting
 from ..backends.chat import check_mode
 from ..errors import MathlensError
 from ..models.shape import ModelConfig
@@ -26,30 +26,38 @@ class ProbeConfig:
     Each cell's prompt is rendered in the run's format (the rule in it as code, words or
     pseudo-code), after ``shots`` demonstrations drawn from the training cells; ``samples``
     answers per cell, greedy for one, at ``temperature`` for more (a cell is right when any
-    is: pass@k; pass@1 is reported too).
+    is: pass@k; pass@1 is reported too). Each field's help is its ``--flag``'s.
     """
 
-    backend: str = "hf"  # tiny, hf, vllm or openai
-    backend_model: str | None = None  # a tiny ckpt.pt, an HF folder or id, or the served model's name
-    base_url: str = "http://127.0.0.1:8000/v1"  # openai
-    api: str = "completions"  # openai: completions or chat
-    shots: int = 0
-    rule_text: str | None = None  # rule format: code, natural, pseudo or none; None: code (compact for tiny)
-    samples: int = 1
-    temperature: float = 0.7  # when samples > 1
-    max_tokens: int | None = None  # None: the longest target's characters plus 2 (a token holds at least one)
-    train_cells: int | None = None  # at most this many training cells evaluated (seeded); None: all
-    model_args: str = ""  # hf, vllm: dtype=…,revision=…,device_map=…,trust_remote_code=…
-    gen_batch_size: int = 32  # hf: prompts per generate call
+    backend: str = setting("With --model: how it is called.", default="hf")
+    backend_model: str | None = setting(
+        "Evaluate this model instead of training: a tiny ckpt.pt, an HF folder or id, or the served model's name.",
+        default=None,
+    )
+    base_url: str = setting("openai backend: the server's /v1 address.", default="http://127.0.0.1:8000/v1")
+    api: str = setting("openai backend: which endpoint.", default="completions")
+    shots: int = setting("With --model: solved training examples before each question.", default=0)
+    rule_text: str | None = setting(
+        "With --model, rule format: how the prompt states the rule.", "code (compact for tiny)", default=None
+    )
+    n: int = setting("With --model: answers per question (1: greedy; more: pass@k and pass@1).", default=1)
+    temperature: float = setting("With --model and --n > 1: sampling temperature.", default=0.7)
+    max_tokens: int | None = setting(  # a token holds at least one character
+        "With --model: new tokens per answer.", "longest target + 2", default=None
+    )
+    train_cells: int | None = setting(
+        "With --model: evaluate at most this many training cells (seeded sample).", "all", default=None
+    )
+    model_args: str = ""  # hf, vllm: dtype=…,revision=…,device_map=…,trust_remote_code=… (help: cli.common)
+    gen_batch_size: int = setting("With --backend hf: prompts per generate call.", default=32)
     chat_template: str = "auto"  # auto | on | off: off sends the few-shot text exactly, as a completion
     fewshot_as_turns: bool = False  # with a chat template: each demonstration a user/assistant pair
     system: str | None = None  # a system prompt, with a chat template
 
     def __post_init__(self) -> None:
-        if self.shots < 0 or self.samples < 1 or self.gen_batch_size < 1:
+        if self.shots < 0 or self.n < 1 or self.gen_batch_size < 1:
             raise MathlensError(
-                f"shots={self.shots}, samples={self.samples}, gen_batch_size={self.gen_batch_size}: "
-                "shots ≥ 0, samples ≥ 1, batch ≥ 1"
+                f"shots={self.shots}, n={self.n}, gen_batch_size={self.gen_batch_size}: shots ≥ 0, n ≥ 1, batch ≥ 1"
             )
         check_mode(self.chat_template)
 
@@ -62,24 +70,33 @@ class ProbeConfig:
 class LSOConfig:
     """Every knob of an LSO run; each is also a CLI flag and a key of ``--config`` YAML."""
 
-    task: str = "addition"
-    format: str = "direct"  # direct, scratchpad, rule (compact RFFT trace) or tir
-    range: tuple[int, int] | None = parsed(parse_span, default=None)  # inclusive; None: the task's (0-99, mod 0-112)
-    center: tuple[tuple[int, int], ...] = parsed(parse_pairs, default=((50, 50),))
-    radius: tuple[int, ...] = parsed(parse_ints, default=(10,))  # half side per centre, or one for all; a sweep's list
-    modulus: int | None = None  # mod_addition
-    base: int | None = None  # base_addition
-    data: str | None = None  # a paper split folder, used as it is instead of the generator
-    control: bool = True  # also train on a random split with as many test cells
+    task: str = setting("The arithmetic task.", default="addition")
+    format: str = setting("Answer format (rule: the compact RFFT trace).", default="direct")
+    range: tuple[int, int] | None = parsed(
+        parse_span, "Operand range low-high, inclusive.", default=None,
+        default_text="the task's: 0-99, 0-112 for mod_addition",
+    )  # fmt: skip
+    center: tuple[tuple[int, int], ...] = parsed(
+        parse_pairs, "Square centre x,y; several: '20,20;70,70'.", default=((50, 50),)
+    )
+    radius: tuple[int, ...] = parsed(  # a sweep's list of sizes
+        parse_ints, "Half side r (side 2r+1), one per centre or one for all; a sweep's: the sizes.", default=(10,)
+    )
+    modulus: int | None = setting("Modulus of mod_addition.", "113", default=None)
+    base: int | None = setting("Base of base_addition.", "9", default=None)
+    data: str | None = setting("A paper split folder (train.json, test.json) to use as it is.", "none", default=None)
+    control: bool = setting("Also train on a random split with as many test cells.", default=True)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=lambda: LSO_TRAIN)  # its seed also seeds init and the control split
     probe: ProbeConfig = field(default_factory=ProbeConfig)  # with a model: evaluate it, train nothing
-    seeds: tuple[int, ...] = parsed(parse_ints, default=())  # one run per seed (train.seed), mean and 95% interval
-    workers: int | None = None  # runs in parallel; None: one per core
-    lattice: int = 0  # sweep: centres on an n×n lattice over the grid instead of `center`
-    device: str = "auto"  # auto, cpu or cuda: where the tiny model trains and decodes
-    out: str = "runs/lso"
-    resume: bool = False  # continue from checkpoints; finished runs are read back, not redone
+    seeds: tuple[int, ...] = parsed(
+        parse_ints, "Several seeds, e.g. 0,1,2: one run each, mean and 95% interval.", default=()
+    )
+    workers: int | None = setting("Runs in parallel.", "one per core with --seeds", default=None)
+    lattice: int = setting("sweep: centres on an n×n lattice over the grid (the position sweep), not --center.", default=0)
+    device: str = setting("auto, cpu or cuda: where the tiny model trains and decodes.", default="auto")
+    out: str = setting("Output folder.", default="runs/lso")
+    resume: bool = setting("Continue from the checkpoints in --out after a kill; finished runs are read back.", default=False)
 
 
 @dataclass(frozen=True)
@@ -112,28 +129,38 @@ LENGTHGEN_TRAIN = TrainConfig(steps=3000, batch_size=64, lr=1e-3, warmup_steps=1
 class LengthGenConfig:
     """Every knob of a length-generalization run; each is also a CLI flag and a YAML key."""
 
-    task: str = "addition"
-    base: int | None = None  # base_addition
-    train_digits: tuple[int, ...] = parsed(parse_digits, default=(1, 2, 3))  # "1-5", or with a gap "1-3,5"
-    test_digits: tuple[int, ...] = parsed(parse_digits, default=tuple(range(1, 9)))
-    formats: tuple[str, ...] = parsed(parse_names, default=("direct", "scratchpad", "rule", "tir"))
-    n_train: int = 2000  # problems per trained digit count
-    n_test: int = 100  # problems per tested digit count
+    task: str = setting("The arithmetic task.", default="addition")
+    base: int | None = setting("Base of base_addition.", "9", default=None)
+    train_digits: tuple[int, ...] = parsed(parse_digits, "Digit counts to train on: 1-3, or with a gap 1-3,5.", default=(1, 2, 3))
+    test_digits: tuple[int, ...] = parsed(parse_digits, "Digit counts to test on.", default=tuple(range(1, 9)))
+    formats: tuple[str, ...] = parsed(parse_names, "Formats, one model each.", default=("direct", "scratchpad", "rule", "tir"))
+    n_train: int = setting("Training problems per digit count.", default=2000)
+    n_test: int = setting("Test problems per digit count.", default=100)
     # learned positions cannot reach lengths never seen in training
     model: ModelConfig = field(default_factory=lambda: ModelConfig(n_layer=3, positions="rope"))
     train: TrainConfig = field(default_factory=lambda: LENGTHGEN_TRAIN)
     # Per-format step counts overriding train.steps, e.g. {direct: 1000}. Traces fit suddenly:
     # the scratchpad sits at a loss plateau for ~1,300 steps, then drops to ~0 (3 layers, lr 1e-3).
-    steps_by_format: dict[str, int] = parsed(parse_int_map, default_factory=dict)
-    device: str = "auto"  # auto, cpu or cuda: where the tiny models train and decode
-    out: str = "runs/lengthgen"
-    resume: bool = False
+    steps_by_format: dict[str, int] = parsed(
+        parse_int_map, "Per-format steps overriding --steps, e.g. direct=1000.", default_factory=dict
+    )
+    device: str = setting("auto, cpu or cuda: where the tiny models train and decode.", default="auto")
+    out: str = setting("Output folder.", default="runs/lengthgen")
+    resume: bool = setting("Continue from the checkpoints in --out after a kill; finished runs are read back.", default=False)
     probe: ProbeConfig = field(default_factory=ProbeConfig)  # with a model: evaluate it, train nothing
-    seeds: tuple[int, ...] = parsed(parse_ints, default=())  # one run per seed (train.seed), mean and 95% interval
-    workers: int | None = None  # runs in parallel; None: one per core
-    rule_style: str | None = None  # compact (tiny models) or code (pretrained ones, as `export` writes)
+    seeds: tuple[int, ...] = parsed(
+        parse_ints, "Several seeds, e.g. 0,1,2: one run each, mean and 95% interval.", default=()
+    )
+    workers: int | None = setting("Runs in parallel.", "one per core with --seeds", default=None)
+    rule_style: str | None = setting(  # as `export` writes for pretrained models
+        "How a rule trace is recited (compact suits tiny models, code pretrained ones).",
+        "compact; code with --model", default=None,
+    )  # fmt: skip
     # Position schemes, each run with every format (out/SCHEME/FORMAT); empty: `model` as it is.
-    schemes: tuple[str, ...] = parsed(parse_names, default=())
+    schemes: tuple[str, ...] = parsed(
+        parse_names, "Position schemes, each run with every format (random: offsets; abacus: digit places, with "
+        "reversed direct answers; hints: index hints).", "none: the model as --positions sets it", default=(),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.schemes if s not in SCHEMES]

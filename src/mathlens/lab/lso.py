@@ -165,7 +165,7 @@ def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
         write_jsonl(out / "control" / "predictions.jsonl", control_rows)
         metrics["random_acc"] = accuracy(r for r in control_rows if r["split"] == "test")
     who = f"{cfg.probe.backend_model}, {cfg.probe.shots}-shot " if cfg.probe.active else ""
-    k = f" (pass@{cfg.probe.samples})" if cfg.probe.active and cfg.probe.samples > 1 else ""
+    k = f" (pass@{cfg.probe.n})" if cfg.probe.active and cfg.probe.n > 1 else ""
     title = f"{who}{task.name}, {cfg.format}{k}: train {_pct(metrics['train_acc'])}, held out {_pct(metrics['test_acc'])}"
     heatmap(rows, task, split.squares, out / "heatmap.png", title)
     metrics.update(

@@ -115,7 +115,7 @@ def probe_examples(
         rendered,
         fmt,
         probe.max_tokens or longest + 2 + (TALK_TOKENS if chat else 0),
-        samples=probe.samples,
+        samples=probe.n,
         temperature=probe.temperature,
         seed=seed,
         few_shot=probe.shots > 0 and not chat,  # a chat turn ends at the model's end of turn
@@ -125,6 +125,6 @@ def probe_examples(
         preds = row.get("preds", [row["pred"]])
         row["hits"] = sum(p == e.answer for p in preds)
         row["correct"] = row["hits"] > 0
-        if probe.samples > 1:
+        if probe.n > 1:
             row["pass1"] = row["hits"] / len(preds)
     return done
