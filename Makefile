@@ -29,7 +29,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
-# Square sizes, then square positions, each over 3 seeds (~25 + ~35 min on 2 cores).
+# Square sizes, then square positions, each over 3 seeds (~36 + ~37 min on 2 cores, measured).
 sweep: $(VENV)/.installed
 	$(BIN)/mathlens sweep --config configs/sweep.yaml
 	$(BIN)/mathlens sweep --config configs/positions.yaml
@@ -42,11 +42,11 @@ eval-demo: $(VENV)/.installed
 	$(BIN)/mathlens words --out runs/words
 	$(BIN)/mathlens eval --backend tiny --model runs/words/ckpt.pt --benchmark runs/words/test.jsonl --prompt plain --max-tokens 40 -n 4 --temperature 0.7 --out runs/words/eval
 
-# Self-improvement on the word-problem world: 3 rounds of sample, verify, reward model, fine-tune, then GRPO (~35 min, 2 cores).
+# Self-improvement on the word-problem world: 3 rounds of sample, verify, reward model, fine-tune, then GRPO (~33 min, 2 cores).
 improve: $(VENV)/.installed
 	$(BIN)/mathlens improve --config configs/improve.yaml --out runs/improve
 
-# The math corpus pipeline on an offline corpus built from this machine's files (~10 min, 2 cores).
+# The math corpus pipeline on an offline corpus built from this machine's files (~4 min, 2 cores).
 corpus-demo: $(VENV)/.installed
 	$(BIN)/mathlens corpus build-demo --out runs/corpus-demo/data
 	$(BIN)/mathlens corpus toy-model --seed-dir runs/corpus-demo/data/seed --out runs/corpus-demo/toy

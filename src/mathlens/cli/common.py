@@ -37,12 +37,6 @@ def capability(help: str) -> typer.Typer:
     return typer.Typer(help=help, add_completion=False, pretty_exceptions_enable=False)
 
 
-def options(flags: dict) -> dict:
-    """CLI parameters as config keys: drop UI-only ones, strip typer's trailing underscores."""
-    skip = {"quiet", "config"}
-    return {k.rstrip("_"): (str(v) if isinstance(v, Path) else v) for k, v in flags.items() if k not in skip}
-
-
 def pct(x: float | None) -> str:
     return "—" if x is None else f"{x:.1%}"
 
