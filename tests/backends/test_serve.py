@@ -13,8 +13,7 @@ import torch
 from mathlens.backends.base import Sampling, as_text
 from mathlens.backends.serve import make_server
 from mathlens.backends.tiny import TinyBackend
-from mathlens.models import GPT, CharTokenizer
-from mathlens.models.gpt import GPTConfig
+from mathlens.models import GPT, CharTokenizer, GPTConfig, ModelConfig
 
 openai = pytest.importorskip("openai")
 pytest.importorskip("fastapi")
@@ -27,7 +26,7 @@ def backend() -> TinyBackend:
     """A random one-layer character GPT: enough to check every byte the server returns."""
     torch.manual_seed(0)
     tok = CharTokenizer.from_texts([ALPHABET])
-    model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=64, n_layer=1, n_head=2, n_embd=32)).eval()
+    model = GPT(GPTConfig(tok.vocab_size, 64, ModelConfig(1, 2, 32))).eval()
     return TinyBackend(model, tok, mix_lengths=True)  # as `mathlens serve` makes it
 
 

@@ -14,7 +14,7 @@ import time
 import pytest
 import torch
 
-from mathlens.models import GPT, CharTokenizer, GPTConfig, save_checkpoint
+from mathlens.models import GPT, CharTokenizer, GPTConfig, ModelConfig, save_checkpoint
 
 aiohttp = pytest.importorskip("aiohttp")
 
@@ -68,7 +68,7 @@ async def load(url: str, total: int, clients: int) -> tuple[list[int], list[int]
 def test_two_thousand_completions_at_128_clients(tmp_path):
     torch.manual_seed(0)
     tok = CharTokenizer.from_texts(["0123456789+="])
-    model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=32, n_layer=2, n_head=2, n_embd=64))
+    model = GPT(GPTConfig(tok.vocab_size, 32, ModelConfig(2, 2, 64)))
     save_checkpoint(tmp_path / "ckpt.pt", {"model": model.state_dict(), "model_config": model.config.to_dict(),
                                            "tokenizer": tok.to_dict()})
     port = free_port()

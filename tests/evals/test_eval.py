@@ -333,11 +333,11 @@ def tiny_ckpt(tmp_path_factory):
 
     import torch
 
-    from mathlens.models import GPT, CharTokenizer, GPTConfig, save_checkpoint
+    from mathlens.models import GPT, CharTokenizer, GPTConfig, ModelConfig, save_checkpoint
 
     torch.manual_seed(0)
     tok = CharTokenizer.from_texts([string.ascii_letters + string.digits + " +?.\n\\{}"])
-    model = GPT(GPTConfig(tok.vocab_size, 128, 1, 2, 32))
+    model = GPT(GPTConfig(tok.vocab_size, 128, ModelConfig(1, 2, 32)))
     path = tmp_path_factory.mktemp("tiny") / "ckpt.pt"
     state = {"model": model.state_dict(), "model_config": model.config.to_dict(), "tokenizer": tok.to_dict()}
     save_checkpoint(path, state)

@@ -5,7 +5,7 @@ import torch
 
 from mathlens.backends import Sampling
 from mathlens.backends.tiny import TinyBackend
-from mathlens.models import GPT, CharTokenizer, GPTConfig, decode, pick_tokens, sample_seed
+from mathlens.models import GPT, CharTokenizer, GPTConfig, ModelConfig, decode, pick_tokens, sample_seed
 from mathlens.models.engine import uniforms
 
 PROMPTS = [f"{a}+{b}=" for a in (3, 17, 42, 99, 250) for b in (0, 8, 61)]
@@ -14,7 +14,7 @@ PROMPTS = [f"{a}+{b}=" for a in (3, 17, 42, 99, 250) for b in (0, 8, 61)]
 def tiny(positions="learned", seed=0):
     torch.manual_seed(seed)
     tok = CharTokenizer.from_texts(["0123456789+=#"])
-    return GPT(GPTConfig(tok.vocab_size, 48, 2, 2, 32, positions)).eval(), tok
+    return GPT(GPTConfig(tok.vocab_size, 48, ModelConfig(2, 2, 32, positions))).eval(), tok
 
 
 @torch.no_grad()
@@ -111,7 +111,7 @@ def test_prompts_of_mixed_lengths_decode_as_they_do_alone(positions):
 
     torch.manual_seed(0)
     tok = CharTokenizer.from_texts(["0123456789+= abc"])
-    model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=48, n_layer=2, n_head=2, n_embd=32, positions=positions))
+    model = GPT(GPTConfig(tok.vocab_size, 48, ModelConfig(2, 2, 32, positions)))
     rng = random.Random(0)
     prompts = ["".join(rng.choice("0123456789+= abc") for _ in range(rng.randint(1, 30))) for _ in range(40)]
     seeds = [sample_seed(0, p, 0) for p in prompts]

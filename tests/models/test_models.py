@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mathlens.models import GPT, CharTokenizer, GPTConfig, decode, generate_ids
+from mathlens.models import GPT, CharTokenizer, GPTConfig, ModelConfig, decode, generate_ids
 
 
 def test_tokenizer_round_trip_and_save():
@@ -29,7 +29,7 @@ def full_recompute_greedy(model, prompt, n):
 @pytest.mark.parametrize("positions", ["learned", "rope"])
 def test_kv_cache_decoding_equals_full_recomputation(positions):
     torch.manual_seed(0)
-    config = GPTConfig(vocab_size=13, block_size=32, n_layer=2, n_head=2, n_embd=32, positions=positions)
+    config = GPTConfig(13, 32, ModelConfig(2, 2, 32, positions))
     model = GPT(config).eval()
     prompt = torch.randint(2, 13, (6, 7))
     with torch.no_grad():
@@ -45,7 +45,7 @@ def test_shared_prompt_heads_decode_like_full_recomputation(positions):
 
     torch.manual_seed(2)
     tok = CharTokenizer.from_texts(["0123456789+="])
-    model = GPT(GPTConfig(tok.vocab_size, 24, 2, 2, 32, positions=positions)).eval()
+    model = GPT(GPTConfig(tok.vocab_size, 24, ModelConfig(2, 2, 32, positions))).eval()
     prompt = torch.tensor([tok.encode(f"{a}+{b}=") for a in (3, 7) for b in range(10, 40)])
     split, heads, rows = _shared_prefix(prompt)
     assert (split, len(heads)) == (3, 6)  # "3+1" … "7+3": 6 heads of 3 tokens, then 60 × "b="
@@ -57,7 +57,7 @@ def test_shared_prompt_heads_decode_like_full_recomputation(positions):
 
 def test_cached_logits_match_uncached():
     torch.manual_seed(1)
-    model = GPT(GPTConfig(vocab_size=11, block_size=16, n_layer=2, n_head=4, n_embd=32)).eval()
+    model = GPT(GPTConfig(11, 16, ModelConfig(2, 4, 32))).eval()
     x = torch.randint(0, 11, (3, 10))
     from mathlens.models import KVCache
 
@@ -73,7 +73,7 @@ def test_cached_logits_match_uncached():
 def test_greedy_decode_keeps_prompt_order_across_length_buckets():
     torch.manual_seed(0)
     tok = CharTokenizer.from_texts(["0123456789+="])
-    model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=1, n_head=2, n_embd=16))
+    model = GPT(GPTConfig(tok.vocab_size, 16, ModelConfig(1, 2, 16)))
     prompts = ["5+3=", "59+13=", "7+48=", "1+1=", "99+99="]
     batched = decode(model, tok, prompts, 4, batch_size=2)
     single = [decode(model, tok, [p], 4)[0] for p in prompts]
@@ -81,6 +81,6 @@ def test_greedy_decode_keeps_prompt_order_across_length_buckets():
 
 
 def test_sequence_longer_than_block_size_is_refused():
-    model = GPT(GPTConfig(vocab_size=5, block_size=8, n_layer=1, n_head=1, n_embd=8))
+    model = GPT(GPTConfig(5, 8, ModelConfig(1, 1, 8)))
     with pytest.raises(ValueError, match="exceeds block_size"):
         model(torch.zeros(1, 9, dtype=torch.long))

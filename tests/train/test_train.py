@@ -3,7 +3,7 @@ import torch
 
 from mathlens.lab.examples import make_examples
 from mathlens.lab.splits import Square, leave_square_out
-from mathlens.models import GPT, CharTokenizer, GPTConfig, load_checkpoint, load_model
+from mathlens.models import GPT, CharTokenizer, GPTConfig, ModelConfig, load_checkpoint, load_model
 from mathlens.tasks import make_task
 from mathlens.train import TrainConfig, encode_examples, train
 
@@ -13,7 +13,7 @@ def small_setup(seed=0):
     examples = [e for e in make_examples(task, leave_square_out(task, [Square((10, 10), 2)])) if e.split == "train"]
     tok = CharTokenizer.from_texts(e.prompt + e.target for e in examples)
     torch.manual_seed(seed)
-    model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=1, n_head=2, n_embd=32))
+    model = GPT(GPTConfig(tok.vocab_size, 16, ModelConfig(1, 2, 32)))
     return model, tok, examples
 
 

@@ -32,7 +32,7 @@ from ..backends.tools import ToolSample, generate_with_tools, tool_sandbox
 from ..formats.tir import OUTPUT_FENCE
 from ..errors import MathlensError
 from ..grading import grade
-from ..models import CHECKPOINT, GPT, CharTokenizer, load_checkpoint, load_model, save_checkpoint
+from ..models import CHECKPOINT, GPT, CharTokenizer, GPTConfig, load_checkpoint, load_model, save_checkpoint
 from ..records import SampleRow
 from ..runs import changed_settings
 from ..progress import progress_bar
@@ -259,7 +259,7 @@ def _save_state(path: Path, model, optimizer, tokenizer, cfg: GRPOConfig, step: 
 def _restore(path: Path, model, optimizer, cfg: GRPOConfig) -> tuple[int, list]:
     state = load_checkpoint(path)
     changed = changed_settings(state["grpo"], asdict(cfg), ignore=("steps",))  # more steps may follow
-    if changed or state["model_config"] != model.config.to_dict():
+    if changed or GPTConfig.from_dict(state["model_config"]) != model.config:
         raise MathlensError(f"{path}: GRPO settings changed since this run began ({', '.join(changed) or 'model'}); "
                             "use another folder")  # fmt: skip
     model.load_state_dict(state["model"])

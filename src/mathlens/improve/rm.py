@@ -51,7 +51,7 @@ class TinyRewardModel(nn.Module):
 
     def __init__(self, backbone: GPT) -> None:
         super().__init__()
-        width = backbone.config.n_embd
+        width = backbone.config.shape.n_embd
         self.backbone = backbone
         self.head = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 1))
 
@@ -138,7 +138,7 @@ def load_reward_model(path: str | Path, device: str = "cpu") -> RewardScorer:
     state = load_checkpoint(path / REWARD_MODEL if path.is_dir() else path)
     if "rm_config" not in state:
         raise MathlensError(f"{path}: not a reward model (train one with `mathlens rm train`)")
-    model = TinyRewardModel(GPT(GPTConfig(**state["model_config"])))
+    model = TinyRewardModel(GPT(GPTConfig.from_dict(state["model_config"])))
     model.load_state_dict(state["model"])
     from ..models import resolve_device
 

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 
 import torch
 
-from ..errors import MathlensError
 from .gpt import GPT, GPTConfig
-
-DIGITS = "0123456789"
 from .shape import ModelConfig
 from .tokenizer import CharTokenizer
+
+DIGITS = "0123456789"
 
 
 def build_model(
@@ -21,25 +20,13 @@ def build_model(
     (the end token), rounded up to ``block_multiple``.
 
     The rounding changes how many position embeddings are drawn at init, and so every weight
-    after them: each experiment keeps the multiple it was measured with.
+    after them: each experiment keeps the multiple it was measured with. ``shape`` is checked
+    when made; the network's ``GPTConfig`` adds the vocabulary, block and digit tokens to it.
     """
     tokenizer = CharTokenizer.from_texts(texts)
     longest = max(len(t) for t in texts) + margin
     block = -(-longest // block_multiple) * block_multiple
-    try:
-        config = GPTConfig(
-            vocab_size=tokenizer.vocab_size,
-            block_size=block,
-            n_layer=shape.n_layer,
-            n_head=shape.n_head,
-            n_embd=shape.n_embd,
-            positions=shape.positions,
-            random_positions=block if shape.random_positions else 0,
-            abacus=shape.abacus,
-            abacus_offset=shape.abacus_offset,
-            digit_ids=tuple(tokenizer.encode(c)[0] for c in sorted(set(tokenizer.chars) & set(DIGITS))),
-        )
-    except ValueError as err:
-        raise MathlensError(str(err)) from None
+    digits = sorted(set(tokenizer.chars) & set(DIGITS))
+    config = GPTConfig(tokenizer.vocab_size, block, shape, digit_ids=tuple(tokenizer.encode(c)[0] for c in digits))
     torch.manual_seed(seed)
     return GPT(config), tokenizer

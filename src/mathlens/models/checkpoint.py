@@ -38,7 +38,11 @@ def load_model(path: str | Path, device: str = "cpu") -> tuple[GPT, CharTokenize
     """Model in eval mode on ``device`` (auto, cpu, cuda), its tokenizer, and the checkpoint's
     ``extra`` (task, split, …)."""
     state = load_checkpoint(path)
-    model = GPT(GPTConfig(**state["model_config"]))
+    try:
+        config = GPTConfig.from_dict(state["model_config"])  # flat in older run folders: read too
+    except (TypeError, MathlensError) as err:
+        raise MathlensError(f"{path}: not a model config this version reads ({err})") from None
+    model = GPT(config)
     model.load_state_dict(state["model"])
     model.to(resolve_device(device)).eval()
     return model, CharTokenizer.from_dict(state["tokenizer"]), state.get("extra", {})

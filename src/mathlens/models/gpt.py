@@ -7,53 +7,66 @@ tokens to logits (and a loss); decoding lives in ``engine.py`` and training in `
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .shape import POSITIONS
+from ..errors import MathlensError
+from .shape import ModelConfig
 
 
 @dataclass(frozen=True)
 class GPTConfig:
+    """The network's whole config: the experiment's ``shape`` plus what the data fixes.
+
+    ``shape`` (a ``ModelConfig``, ``shape.py``) is what experiment configs and the CLI set:
+    layers, heads, width and the position scheme; it checks itself, so those rules live in
+    one place. The rest no experiment sets, as the tokenizer and task decide it:
+    ``vocab_size``; ``block_size``, the longest sequence the positions cover; ``digit_ids``,
+    the digit tokens abacus places count (``shape.abacus``); ``rope_base``, RoPE's base.
+
+    ``shape.random_positions`` (Ruoss et al. 2023) draws, in training, each row's start from
+    the whole block (``random_span``), so that every position is trained though training
+    sequences are short; decoding starts at 0 as usual. ``shape.abacus`` (McLeish et al. 2024)
+    adds each digit's place in its run of digits (1, 2, …; 0 for other tokens), shifted in
+    training by a random 0..``shape.abacus_offset`` per row so that longer numbers' places train.
+
+    Checkpoints keep ``to_dict()`` (``shape`` nested); ``from_dict`` also reads the flat dict
+    of the two configs' merged fields that checkpoints held before.
+    """
+
     vocab_size: int
-    block_size: int = 64  # longest sequence the positions cover
-    n_layer: int = 2
-    n_head: int = 4
-    n_embd: int = 128
-    positions: str = "learned"  # "learned", "rope" or "none" (causal attention alone orders tokens)
+    block_size: int = 64
+    shape: ModelConfig = field(default_factory=ModelConfig)
     rope_base: float = 10000.0
-    # Random position offsets (after Ruoss et al. 2023): in training, each row's positions
-    # start at a random k, so that positions 0..random_positions-1 are all trained though
-    # training sequences are short; 0 is off. Decoding starts at 0 as usual.
-    random_positions: int = 0
-    # Abacus (McLeish et al. 2024): each digit also gets an embedding of its place in its run
-    # of digits (1, 2, …; 0 for other tokens), shifted in training by a random 0..abacus_offset
-    # per row so that places longer numbers need are trained. ``digit_ids``: the digit tokens.
-    abacus: bool = False
-    abacus_offset: int = 0
     digit_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd={self.n_embd} is not divisible by n_head={self.n_head}")
-        if self.positions not in POSITIONS:
-            raise ValueError(f"positions must be one of {', '.join(POSITIONS)}, not {self.positions!r}")
-        if self.random_positions and self.random_positions < self.block_size:
-            raise ValueError(f"random_positions={self.random_positions} must cover block_size={self.block_size}")
-        if self.abacus and not self.digit_ids:
-            raise ValueError("abacus needs the digit tokens (digit_ids)")
+        if self.shape.abacus and not self.digit_ids:
+            raise MathlensError("abacus needs the digit tokens (digit_ids), and the texts have no digits")
         object.__setattr__(self, "digit_ids", tuple(self.digit_ids))
 
     @property
-    def position_range(self) -> int:
-        """How many positions the tables cover: the block, or the randomized range."""
-        return max(self.block_size, self.random_positions)
+    def random_span(self) -> int:
+        """How many positions a training row's random start ranges over; 0 when off."""
+        return self.block_size if self.shape.random_positions else 0
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GPTConfig:
+        """A config from ``to_dict()``'s form, or from the flat form older checkpoints hold."""
+        d = dict(d)
+        if "shape" in d:
+            return cls(**d | {"shape": ModelConfig(**d["shape"])})
+        shape = {k: d.pop(k) for k in [f.name for f in fields(ModelConfig)] if k in d}
+        span = shape.get("random_positions", 0)
+        if span and span != d.get("block_size", 64):  # build_model only ever drew from the block
+            raise MathlensError(f"random_positions={span} spans more than block_size={d.get('block_size', 64)}")
+        return cls(**d, shape=ModelConfig(**shape | {"random_positions": bool(span)}))
 
 
 class KVCache:
@@ -65,8 +78,8 @@ class KVCache:
     """
 
     def __init__(self, config: GPTConfig, batch: int, max_len: int, device, dtype) -> None:
-        head_dim = config.n_embd // config.n_head
-        shape = (config.n_layer, batch, config.n_head, max_len, head_dim)
+        head_dim = config.shape.n_embd // config.shape.n_head
+        shape = (config.shape.n_layer, batch, config.shape.n_head, max_len, head_dim)
         self.k = torch.empty(shape, device=device, dtype=dtype)
         self.v = torch.empty(shape, device=device, dtype=dtype)
         self.length = 0
@@ -92,9 +105,9 @@ class KVCache:
 
 
 def rope_tables(config: GPTConfig, device) -> tuple[torch.Tensor, torch.Tensor]:
-    head_dim = config.n_embd // config.n_head
+    head_dim = config.shape.n_embd // config.shape.n_head
     inv_freq = 1.0 / (config.rope_base ** (torch.arange(0, head_dim, 2, device=device).float() / head_dim))
-    angles = torch.outer(torch.arange(config.position_range, device=device).float(), inv_freq)  # (T, hd/2)
+    angles = torch.outer(torch.arange(config.block_size, device=device).float(), inv_freq)  # (T, hd/2)
     return angles.cos(), angles.sin()
 
 
@@ -120,9 +133,9 @@ class CausalSelfAttention(nn.Module):
     def __init__(self, config: GPTConfig, layer: int) -> None:
         super().__init__()
         self.layer = layer
-        self.n_head = config.n_head
-        self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd, bias=False)
-        self.proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
+        self.n_head = config.shape.n_head
+        self.qkv = nn.Linear(config.shape.n_embd, 3 * config.shape.n_embd, bias=False)
+        self.proj = nn.Linear(config.shape.n_embd, config.shape.n_embd, bias=False)
 
     def forward(
         self,
@@ -161,8 +174,8 @@ class CausalSelfAttention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
-        self.fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=False)
-        self.proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=False)
+        self.fc = nn.Linear(config.shape.n_embd, 4 * config.shape.n_embd, bias=False)
+        self.proj = nn.Linear(4 * config.shape.n_embd, config.shape.n_embd, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(F.gelu(self.fc(x)))
@@ -173,9 +186,9 @@ class Block(nn.Module):
 
     def __init__(self, config: GPTConfig, layer: int) -> None:
         super().__init__()
-        self.ln1 = nn.LayerNorm(config.n_embd)
+        self.ln1 = nn.LayerNorm(config.shape.n_embd)
         self.attn = CausalSelfAttention(config, layer)
-        self.ln2 = nn.LayerNorm(config.n_embd)
+        self.ln2 = nn.LayerNorm(config.shape.n_embd)
         self.mlp = MLP(config)
 
     def forward(
@@ -195,19 +208,19 @@ class GPT(nn.Module):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.config = config
-        self.wte = nn.Embedding(config.vocab_size, config.n_embd)
-        self.wpe = nn.Embedding(config.position_range, config.n_embd) if config.positions == "learned" else None
-        self.blocks = nn.ModuleList(Block(config, i) for i in range(config.n_layer))
-        self.ln_f = nn.LayerNorm(config.n_embd)
-        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.wte = nn.Embedding(config.vocab_size, config.shape.n_embd)
+        self.wpe = nn.Embedding(config.block_size, config.shape.n_embd) if config.shape.positions == "learned" else None
+        self.blocks = nn.ModuleList(Block(config, i) for i in range(config.shape.n_layer))
+        self.ln_f = nn.LayerNorm(config.shape.n_embd)
+        self.lm_head = nn.Linear(config.shape.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.wte.weight  # weight tying: one table for reading and writing tokens
-        if config.positions == "rope":
+        if config.shape.positions == "rope":
             cos, sin = rope_tables(config, device="cpu")
             self.register_buffer("rope_cos", cos, persistent=False)
             self.register_buffer("rope_sin", sin, persistent=False)
         self.wae = None
-        if config.abacus:  # made last, so that turning it on leaves every other initial weight as it was
-            self.wae = nn.Embedding(config.block_size + config.abacus_offset + 1, config.n_embd)
+        if config.shape.abacus:  # made last, so that turning it on leaves every other initial weight as it was
+            self.wae = nn.Embedding(config.block_size + config.shape.abacus_offset + 1, config.shape.n_embd)
             is_digit = torch.zeros(config.vocab_size, dtype=torch.bool)
             is_digit[list(config.digit_ids)] = True
             self.register_buffer("is_digit", is_digit, persistent=False)
@@ -216,7 +229,7 @@ class GPT(nn.Module):
         # variance from growing with depth.
         for name, p in self.named_parameters():
             if name.endswith("proj.weight"):
-                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.shape.n_layer))
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -282,7 +295,7 @@ class GPT(nn.Module):
         rope = None
         if self.wpe is not None:
             x = x + self.wpe(positions)
-        elif self.config.positions == "none":
+        elif self.config.shape.positions == "none":
             pass
         elif positions.dim() == 1:
             rope = (self.rope_cos[positions], self.rope_sin[positions])
@@ -298,10 +311,10 @@ class GPT(nn.Module):
         """Training's random positions for a (batch, length) batch, drawn from ``generator``
         (the trainer's, so a resumed run draws the same); empty when the scheme has none."""
         noise, device = {}, self.wte.weight.device
-        if self.config.random_positions:
-            start = torch.randint(0, self.config.random_positions - length + 1, (batch, 1), generator=generator)
+        if self.config.random_span:
+            start = torch.randint(0, self.config.random_span - length + 1, (batch, 1), generator=generator)
             noise["positions"] = (start + torch.arange(length)).to(device)
-        if self.config.abacus and self.config.abacus_offset:
-            shift = torch.randint(0, self.config.abacus_offset + 1, (batch,), generator=generator)
+        if self.config.shape.abacus and self.config.shape.abacus_offset:
+            shift = torch.randint(0, self.config.shape.abacus_offset + 1, (batch,), generator=generator)
             noise["abacus_shift"] = shift.to(device)
         return noise

@@ -11,6 +11,10 @@ POSITIONS = ("learned", "rope", "none")
 class ModelConfig:
     """The tiny GPT's shape, as experiment configs set it (nested under ``model:`` in YAML).
 
+    The one place these fields live and are checked: the network's ``GPTConfig`` (``gpt.py``)
+    holds one as ``shape``, next to what the tokenizer and task fix (vocabulary, block, digit
+    tokens), so a bad shape fails here, when a config is read, and nowhere else.
+
     The position schemes for length generalization: ``positions: none`` (no position signal
     but causal order), ``random_positions`` (in training, each row starts at a random
     position, so that every position of the block is trained; after Ruoss et al. 2023) and ``abacus`` (each digit's place in its number as an extra

@@ -20,7 +20,7 @@ import torch
 from ..errors import MathlensError
 from ..runs import changed_settings
 from ..grading import final_answer
-from ..models import CHECKPOINT, GPT, CharTokenizer, decode, load_checkpoint, save_checkpoint
+from ..models import CHECKPOINT, GPT, CharTokenizer, GPTConfig, decode, load_checkpoint, save_checkpoint
 from ..progress import progress_bar
 from ..records import Example
 from .core import TrainConfig, write_log
@@ -153,7 +153,7 @@ def _optimizer(model: GPT, config: TrainConfig) -> torch.optim.AdamW:
 
 def _restore(path: Path, model: GPT, optimizer, sampler: torch.Generator, config: TrainConfig) -> tuple[int, list]:
     state = load_checkpoint(path)
-    if state["model_config"] != model.config.to_dict():
+    if GPTConfig.from_dict(state["model_config"]) != model.config:  # old flat dicts too
         raise MathlensError(f"{path}: the checkpoint's model differs from the one asked for; drop --resume")
     changed = changed_settings(state["train_config"], asdict(config), ignore=("steps",))  # more steps may follow
     if changed:
