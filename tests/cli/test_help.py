@@ -83,3 +83,22 @@ def test_defaults_are_the_ones_each_verb_really_uses():
     assert "[default: (learned)]" in lso and "[default: (rope)]" in lengthgen
     assert "[default: (direct)]" in lso and "[default: (50,50)]" in lso
     assert "[default: (1,2,4,6,8,10,15)]" in sweep and "Default: --no-control" in sweep and "Default: --control" in lso
+
+
+@pytest.mark.parametrize("path", VERBS, ids=" ".join)
+def test_every_verb_takes_a_config_file(path):
+    assert any("--config" in p.opts for p in command(path).params), f"{' '.join(path)} has no --config"
+
+
+def test_a_config_file_fills_what_the_flags_leave_out_and_names_unknown_keys(tmp_path):
+    """``export`` has no config class: its --config is click's default map, flags still win."""
+    config = tmp_path / "export.yaml"
+    config.write_text("task: subtraction\nformat: direct\ndigits: 1-2\nn: 3\n")
+    out = tmp_path / "rows.jsonl"
+    done = CliRunner().invoke(app, ["export", "--config", str(config), "--n", "2", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    rows = [line for line in out.read_text().splitlines() if line]
+    assert len(rows) == 2 * 2 and all('"task": "subtraction"' in row for row in rows)  # flags win: --n 2
+    config.write_text("nn: 3\n")
+    done = CliRunner().invoke(app, ["export", "--config", str(config), "--out", str(out)])
+    assert done.exit_code == 2 and "no option nn" in done.output

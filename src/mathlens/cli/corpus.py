@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from ..errors import MathlensError
-from .common import Quiet, out_console, pct, user_errors
+from .common import ConfigDefaults, Quiet, out_console, pct, user_errors
 
 corpus_app = typer.Typer(
     help="Build a math pre-training corpus: recall, expand, deduplicate, decontaminate, rate, synthesize.",
@@ -31,6 +31,7 @@ def build_demo(
     seed: Annotated[int, typer.Option(help="Seeds the shuffle, the splits and what is planted.")] = 0,
     data_dir: Annotated[Optional[Path], typer.Option(help="The benchmark folders to take problems from.",
                                                      show_default="the shared data, or $MATHLENS_BENCHMARKS")] = None,
+    config: ConfigDefaults = None,
 ) -> None:
     """Assemble the offline demo corpus: math and general pages, JSONL shards and a WARC file,
     planted duplicates and contaminated pages, seed data and a labelled held-out part."""
@@ -50,6 +51,7 @@ def train_recall(
     out: Annotated[Path, typer.Option(help="Folder for model.bin and recall.json.")] = Path("runs/recall"),
     heldout: Annotated[float, typer.Option(help="Share of the seed data held out to choose the threshold.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Seeds the split and fastText.")] = 0,
+    config: ConfigDefaults = None,
 ) -> None:
     """Train the fastText recall classifier; the threshold is the held-out part's best F1."""
     from ..corpus.pipeline import read_texts
@@ -73,6 +75,7 @@ def recall(
     executor: Executor = None,
     tasks: Tasks = None,
     workers: Workers = None,
+    config: ConfigDefaults = None,
 ) -> None:
     """Score every document with the recall classifier; keep those at or above its threshold."""
     from ..corpus.executors import ExecutorConfig, logs_into, run_steps
@@ -115,6 +118,7 @@ def run(
 def report(
     out: Annotated[Path, typer.Argument(help="A corpus run folder.")],
     truth: Annotated[Optional[Path], typer.Option(help="The demo's truth.json: also score the run against it.", show_default="none")] = None,
+    config: ConfigDefaults = None,
 ) -> None:
     """Per-stage documents in and out, bytes, seconds and documents/s; the funnel picture."""
     show_report(out)
@@ -157,6 +161,7 @@ def toy_model(
     seed_dir: Annotated[Path, typer.Option(help="Folder with positives.jsonl and negatives.jsonl (labelled).")],
     out: Annotated[Path, typer.Option(help="Where ckpt.pt goes.")] = Path("runs/corpus-toy"),
     steps: Annotated[int, typer.Option(help="Training steps.")] = 600,
+    config: ConfigDefaults = None,
     quiet: Quiet = False,
 ) -> None:
     """Train the demo's stand-in curator (a tiny GPT) for rating and synthesis through the tiny backend."""

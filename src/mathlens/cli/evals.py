@@ -24,6 +24,7 @@ def grade(
         Path, typer.Argument(help="samples.jsonl: {id, question, gold, samples: [{completion}]} per line.")
     ],
     out: Annotated[Optional[Path], typer.Option(help="Write here instead of rewriting SAMPLES in place.", show_default="SAMPLES")] = None,
+    config: ConfigDefaults = None,
 ) -> None:
     """Re-grade saved samples with the current grader (extraction + math-verify equivalence)."""
     from ..grading.samples import regrade
@@ -71,6 +72,7 @@ def words(
         Optional[str], typer.Option(help="The improvement loop's world at these levels (1-4: operations, distractors).", show_default="none: plain word sums")
     ] = None,
     style: Annotated[str, typer.Option(help="With --levels: cot or tir solutions.")] = "cot",
+    config: ConfigDefaults = None,
     quiet: Quiet = False,
 ) -> None:
     """Make a word-arithmetic set and train a tiny model on it, to try `eval --backend tiny`."""
@@ -94,6 +96,7 @@ def report(
         Path, typer.Argument(help="A `mathlens eval` run folder (or its samples.jsonl), or a `mathlens improve` folder.")
     ],
     by: Annotated[Optional[str], typer.Option(help="Split each benchmark by a meta field: subject or level.", show_default="none: one row per benchmark")] = None,
+    config: ConfigDefaults = None,
 ) -> None:
     """Table: benchmark × pass@1, pass@k, maj@k from saved samples (an improve folder: one row per round)."""
     from ..evals.report import loop_rounds, summarize

@@ -29,6 +29,7 @@ def rft(
     ] = 0.5,
     keep_failed_code: Annotated[bool, typer.Option(help="TIR: keep solutions whose code failed.")] = False,
     round: Annotated[int, typer.Option(help="Round number, for provenance.")] = 0,
+    config: ConfigDefaults = None,
 ) -> None:
     """Keep the verified (or, without a reference, majority-voted) distinct solutions of each problem."""
     from ..improve import RFTConfig, rft_rows
@@ -71,6 +72,7 @@ def decontaminate(
     against: Annotated[str, typer.Option(help="Benchmark names and JSONL files, comma-separated.")],
     out: Annotated[Optional[Path], typer.Option(help="Where to write the kept rows.", show_default="DATA.clean.jsonl")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Local benchmark copies.", show_default="the hub")] = None,
+    config: ConfigDefaults = None,
 ) -> None:
     """Drop training problems that share a 13-gram with an evaluation problem and whose LCS ratio > 0.6."""
     from ..evals.problems import load_benchmark

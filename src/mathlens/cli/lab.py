@@ -13,7 +13,7 @@ from ..formats import FORMATS
 from ..formats.rule import RULE_TEXTS, STYLES
 from ..lab.configs import LengthGenConfig, LSOConfig, ProbeConfig
 from ..tasks import TASKS
-from .common import Quiet, capability, out_console, pct, user_errors
+from .common import ConfigDefaults, Quiet, capability, out_console, pct, user_errors
 from .options import config_options
 
 app = capability("The case-or-rule lab.")
@@ -124,6 +124,7 @@ def export(
     chat: Annotated[bool, typer.Option("--chat", help="Write chat messages instead of prompt/completion.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the problem draw.")] = 0,
     out: Annotated[Path, typer.Option(help="Output JSONL file.")] = Path("data/export.jsonl"),
+    config: ConfigDefaults = None,
 ) -> None:
     """Write any task in any format as JSONL for fine-tuning a pretrained model."""
     from ..config import parse_digits

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import MathlensError
-from .common import out_console, user_errors
+from .common import ConfigDefaults, out_console, user_errors
 
 sandbox_app = typer.Typer(
     help="Run Python safely: the sandbox that TIR decoding uses.",
@@ -30,6 +30,7 @@ def sandbox_run(
     ] = False,
     isolation: Annotated[str, typer.Option(help="auto (the strongest available), namespaces or rlimits.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result per file.")] = False,
+    config: ConfigDefaults = None,
 ) -> None:
     """Run files as a TIR model's code runs: what a notebook cell shows, limits, no network."""
     import json

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import ConfigDefaults, ChatTemplateOption, ModelArgsOption, Quiet, capability, out_console, user_errors
+from .common import ChatTemplateOption, ConfigDefaults, ModelArgsOption, Quiet, capability, out_console, user_errors
 
 app = capability("Training pretrained models.")
 
