@@ -150,7 +150,8 @@ CASES = [
     ("B", "B", True),
     ("(B)", "B", True),
     ("B)", "B", True),
-    ("b", "B", True),
+    ("b", "B", False),  # a bare lower-case letter is no choice (a variable, e)
+    ("(b)", "B", True),
     ("C", "B", False),
     ("(A)", "C", False),
     ("D", "D", True),

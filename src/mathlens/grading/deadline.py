@@ -1,0 +1,110 @@
+"""A time limit on one call that holds in whichever thread makes it.
+
+math-verify bounds its work with ``signal.alarm``: whole seconds, and only in the main thread.
+Anywhere else (a thread pool grading rollouts, a server's worker) its limit must be turned off
+(``None``) and a runaway sympy comparison runs as long as it likes. So the limit is kept here,
+the same way in every thread: a watchdog thread that, once the time is up, raises ``OutOfTime``
+in the working thread through ``PyThreadState_SetAsyncExc`` (CPython's way to interrupt another
+thread, what debuggers and ``func_timeout`` use), again every ``_AGAIN`` seconds until the call
+has ended, in case something on the way swallows the first one.
+
+``OutOfTime`` derives from ``BaseException`` and from nothing of math-verify's, so math-verify's
+own handlers (``except Exception``, ``except TimeoutException``), which log and carry on with the
+next pair, let it through. Like a signal it only lands between bytecodes: one long C call (an
+enormous integer power) runs to its end first, which is why ``bounds`` refuses such numbers
+before anything evaluates them.
+
+An asynchronous exception lands wherever the thread happens to be, so it may be sent only while
+the thread is inside ``fn``: never while ``within`` starts the watchdog or ends the call. Were it
+to land there (in ``Thread.start``, in an ``Event``'s condition), the call would end with its
+watchdog still armed, firing at the thread forever after, or with a lock left held. Hence the
+watchdog fires only while ``running`` is set, ``running``, ``ended`` and ``fired`` change only
+under one C lock, and the watchdog sleeps on a C lock that ending the call releases: nothing in
+the bookkeeping is Python code an interruption could cut in half, and an interruption already
+on its way when the call ends is cancelled before ``within`` returns. Inside ``fn`` the risk is
+the usual one of interrupting code: a lock that ``fn`` took without ``with`` or ``try`` (a
+logging handler's, say) could stay held; math-verify and sympy hold none of their own.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+_AGAIN = 0.05  # seconds between repeated interruptions once the time is up
+
+
+class OutOfTime(BaseException):
+    """The call ran past its time limit."""
+
+
+def within(seconds: float | None, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """``fn(*args, **kwargs)``, or ``OutOfTime`` raised in it once ``seconds`` have passed (none:
+    no limit); in any thread. Nothing is left pending in the thread when this returns or raises."""
+    if seconds is None or seconds <= 0:
+        return fn(*args, **kwargs)
+    call = _Call(threading.get_ident(), time.monotonic() + seconds)
+    threading.Thread(target=call.watch, name="mathlens-deadline", daemon=True).start()
+    try:
+        with call.lock:
+            call.running = True  # from here on the watchdog may interrupt: we are inside ``try``
+        return fn(*args, **kwargs)
+    finally:
+        call.end()
+
+
+class _Call:
+    """One limited call: what its watchdog and its thread share."""
+
+    def __init__(self, target: int, deadline: float) -> None:
+        self.target = target
+        self.deadline = deadline
+        self.lock = threading.Lock()  # an interruption and the call's end never cross
+        self.wake = threading.Lock()  # held until the call ends; the watchdog sleeps on it
+        self.wake.acquire()
+        self.running = False
+        self.ended = False
+        self.fired = False
+
+    def watch(self) -> None:
+        """The watchdog: sleep until the deadline (or the end), then interrupt until the end."""
+        wait = max(0.0, self.deadline - time.monotonic())
+        while not self.wake.acquire(timeout=wait):
+            with self.lock:
+                if self.ended:
+                    return
+                if self.running:
+                    self.fired = True
+                    _raise_in(self.target, OutOfTime)
+            wait = _AGAIN
+
+    def end(self) -> None:
+        """Disarm the watchdog and cancel an interruption not yet landed; one that lands while
+        doing so is retried over. Another exception landing here (a signal's) is raised after."""
+        other: BaseException | None = None
+        while True:
+            try:
+                with self.lock:
+                    self.running = False
+                    self.ended = True
+                    if self.fired:  # one may be pending, not yet raised: it must not land after we return
+                        _raise_in(self.target, None)
+                break
+            except OutOfTime:
+                continue
+            except BaseException as exc:  # noqa: BLE001 - e.g. KeyboardInterrupt: end the call, then raise it
+                other = exc
+        self.wake.release()
+        if other is not None:
+            raise other
+
+
+def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Schedule ``exc`` in the thread (``None`` clears a pending one)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else ctypes.c_void_p(0)
+    )
