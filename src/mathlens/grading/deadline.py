@@ -21,7 +21,15 @@ watchdog still armed, firing at the thread forever after, or with a lock left he
 watchdog fires only while ``running`` is set, ``running``, ``ended`` and ``fired`` change only
 under one C lock, and the watchdog sleeps on a C lock that ending the call releases: nothing in
 the bookkeeping is Python code an interruption could cut in half, and an interruption already
-on its way when the call ends is cancelled before ``within`` returns. Inside ``fn`` the risk is
+on its way when the call ends is drained before ``within`` returns.
+
+Drained, not cancelled: ``PyThreadState_SetAsyncExc(id, NULL)`` clears the thread's pending
+exception but leaves the interpreter's "asynchronous exception pending" flag raised (CPython
+3.11 lowers it only when a thread actually takes an exception), and with that flag stuck every
+later ``sys.settrace`` trace in the process spins for ever on its first loop (the rule formats
+trace their programs so) and all other code checks for pending work at every jump. So ``end``
+replaces whatever may be pending with a private ``_Drained`` and runs bytecodes until it
+lands, which lowers the flag as any delivered exception does. Inside ``fn`` the risk is
 the usual one of interrupting code: a lock that ``fn`` took without ``with`` or ``try`` (a
 logging handler's, say) could stay held; math-verify and sympy hold none of their own.
 """
@@ -40,6 +48,10 @@ _AGAIN = 0.05  # seconds between repeated interruptions once the time is up
 
 class OutOfTime(BaseException):
     """The call ran past its time limit."""
+
+
+class _Drained(BaseException):
+    """Sent by a call's own end to take delivery of an interruption that had not landed yet."""
 
 
 def within(seconds: float | None, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
@@ -92,7 +104,7 @@ class _Call:
                     self.running = False
                     self.ended = True
                     if self.fired:  # one may be pending, not yet raised: it must not land after we return
-                        _raise_in(self.target, None)
+                        _drain(self.target)
                 break
             except OutOfTime:
                 continue
@@ -103,8 +115,17 @@ class _Call:
             raise other
 
 
-def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
-    """Schedule ``exc`` in the thread (``None`` clears a pending one)."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else ctypes.c_void_p(0)
-    )
+def _drain(thread_id: int) -> None:
+    """In the thread ``thread_id`` (the caller's own): replace any pending interruption with
+    ``_Drained`` and spin until it lands, so nothing stays pending, the interpreter's flag included."""
+    try:
+        _raise_in(thread_id, _Drained)
+        while True:  # every backward jump checks for pending work: it lands within a few rounds
+            pass
+    except _Drained:
+        pass
+
+
+def _raise_in(thread_id: int, exc: type[BaseException]) -> None:
+    """Schedule ``exc`` in the thread; it replaces one already pending there."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))
