@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU wheel of torch (pip finds it locally here; elsewhere from PyPI).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench sweep lengthgen eval-demo improve corpus-demo clean
+.PHONY: demo test bench sweep lso-smollm2 lengthgen eval-demo improve corpus-demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(VENV)/.installed
 sweep: $(VENV)/.installed
 	$(BIN)/mathlens sweep --config configs/sweep.yaml
 	$(BIN)/mathlens sweep --config configs/positions.yaml
+
+# LSO on the real pretrained model (SmolLM2-135M-Instruct fine-tuned, and its random-split
+# control), CPU-sized; configs/lso_smollm2_gpu.yaml is the paper's budget for a GPU.
+lso-smollm2: $(VENV)/.installed
+	$(BIN)/mathlens lso --config configs/lso_smollm2_cpu.yaml
 
 lengthgen: $(VENV)/.installed
 	$(BIN)/mathlens lengthgen --config configs/lengthgen.yaml

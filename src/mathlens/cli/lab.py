@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..formats import FORMATS
 from ..formats.rule import RULE_TEXTS, STYLES
-from ..lab.configs import LengthGenConfig, LSOConfig, ProbeConfig
+from ..lab.configs import FinetuneSpec, LengthGenConfig, LSOConfig, ProbeConfig
 from ..tasks import TASKS
 from .common import ConfigDefaults, Quiet, capability, out_console, pct, user_errors
 from .options import config_options
@@ -24,13 +24,14 @@ SHAPE = ("n_layer", "n_head", "n_embd", "positions")
 TRAINING = ("steps", "batch_size", "lr", "weight_decay", "seed", "seeds", "workers", "device")
 PROBE = tuple(f.name for f in dataclasses.fields(ProbeConfig))
 RUN = ("out", "resume")
+FINETUNE = tuple(f.name for f in dataclasses.fields(FinetuneSpec))
 LSO_FIELDS = ("task", "format", "range", "center", "radius", "modulus", "base", "data", "control", *SHAPE, *TRAINING,
-              *PROBE, *RUN)  # fmt: skip
+              *FINETUNE, *PROBE, *RUN)  # fmt: skip
 SWEEP_FIELDS = ("task", "format", "range", "center", "radius", "modulus", "base", "control", *SHAPE, *TRAINING,
-                "lattice", *RUN)  # fmt: skip
+                *FINETUNE, "lattice", *RUN)  # fmt: skip
 LENGTHGEN_FIELDS = ("task", "base", "train_digits", "test_digits", "formats", "n_train", "n_test", *SHAPE, "schemes",
-                    *TRAINING, "steps_by_format", *PROBE, "rule_style", *RUN)  # fmt: skip
-FLAGS = {"backend_model": ("--model",)}
+                    *TRAINING, "steps_by_format", *FINETUNE, *PROBE, "rule_style", *RUN)  # fmt: skip
+FLAGS = {"backend_model": ("--model",), "base_model": ("--finetune",)}
 SWEEP_DEFAULTS = {"radius": "1,2,4,6,8,10,15", "control": False, "out": "runs/sweep"}
 
 
@@ -61,6 +62,7 @@ def lso(cfg: LSOConfig, quiet: Quiet = False) -> None:
     LSOConfig,
     SWEEP_FIELDS,
     defaults=SWEEP_DEFAULTS,
+    flags=FLAGS,
     help={"radius": "Half sides to sweep, comma separated.", "control": "Also train a random-split control per size."},
 )
 def sweep(cfg: LSOConfig, quiet: Quiet = False) -> None:

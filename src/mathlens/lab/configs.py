@@ -67,6 +67,31 @@ class ProbeConfig:
 
 
 @dataclass(frozen=True)
+class FinetuneSpec:
+    """Fine-tune a pretrained Hugging Face model on the training cells instead of training a
+    tiny one (``--finetune MODEL``), as the paper fine-tunes GPT-2 and Llama-2: prompt ``a+b=``,
+    target the answer, loss on the target only; then every cell is answered greedily. The
+    budget is the run's ``train`` (``--lr``, ``--batch-size``, ``--seed``; ``--steps`` unless
+    ``--epochs`` is given)."""
+
+    base_model: str | None = setting(
+        "Fine-tune this pretrained model (hub id, folder, .gguf or smollm2-135m-instruct) instead of training a tiny one.",
+        "none: a tiny model from scratch", default=None,
+    )  # fmt: skip
+    epochs: float | None = setting("With --finetune: passes over the training cells (overrides --steps).", "none", default=None)
+    lora: bool = setting("With --finetune: LoRA adapters on every linear layer instead of full fine-tuning.", default=False)
+    lora_r: int = setting("With --finetune --lora: the adapters' rank.", default=16)
+    train_layers: int | None = setting(
+        "With --finetune: train only the top N blocks in full (the rest and the embeddings frozen).", "all", default=None
+    )
+    bf16: str = setting("With --finetune: bf16 compute: auto (where the GPU has it), on or off.", default="auto")
+
+    @property
+    def active(self) -> bool:
+        return self.base_model is not None
+
+
+@dataclass(frozen=True)
 class LSOConfig:
     """Every knob of an LSO run; each is also a CLI flag and a key of ``--config`` YAML."""
 
@@ -89,6 +114,7 @@ class LSOConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=lambda: LSO_TRAIN)  # its seed also seeds init and the control split
     probe: ProbeConfig = field(default_factory=ProbeConfig)  # with a model: evaluate it, train nothing
+    finetune: FinetuneSpec = field(default_factory=FinetuneSpec)  # with a base model: fine-tune it, not a tiny one
     seeds: tuple[int, ...] = parsed(
         parse_ints, "Several seeds, e.g. 0,1,2: one run each, mean and 95% interval.", default=()
     )
@@ -97,6 +123,10 @@ class LSOConfig:
     device: str = setting("auto, cpu or cuda: where the tiny model trains and decodes.", default="auto")
     out: str = setting("Output folder.", default="runs/lso")
     resume: bool = setting("Continue from the checkpoints in --out after a kill; finished runs are read back.", default=False)
+
+    def __post_init__(self) -> None:
+        if self.finetune.active and self.probe.active:
+            raise MathlensError("--finetune trains a model and --model evaluates one as it is: choose one")
 
 
 @dataclass(frozen=True)
@@ -148,6 +178,7 @@ class LengthGenConfig:
     out: str = setting("Output folder.", default="runs/lengthgen")
     resume: bool = setting("Continue from the checkpoints in --out after a kill; finished runs are read back.", default=False)
     probe: ProbeConfig = field(default_factory=ProbeConfig)  # with a model: evaluate it, train nothing
+    finetune: FinetuneSpec = field(default_factory=FinetuneSpec)  # with a base model: fine-tune it, not tiny ones
     seeds: tuple[int, ...] = parsed(
         parse_ints, "Several seeds, e.g. 0,1,2: one run each, mean and 95% interval.", default=()
     )
@@ -166,8 +197,10 @@ class LengthGenConfig:
         unknown = [s for s in self.schemes if s not in SCHEMES]
         if unknown:
             raise MathlensError(f"schemes {', '.join(unknown)}: not one of {', '.join(SCHEMES)}")
-        if self.schemes and self.probe.active:
-            raise MathlensError("schemes change how the tiny model is trained; drop them with --model")
+        if self.schemes and (self.probe.active or self.finetune.active):
+            raise MathlensError("schemes change how the tiny model is trained; drop them with --model or --finetune")
+        if self.finetune.active and self.probe.active:
+            raise MathlensError("--finetune trains a model and --model evaluates one as it is: choose one")
         for what in ("train_digits", "test_digits"):
             digits = getattr(self, what)
             if not digits or min(digits) < 1:

@@ -80,6 +80,13 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool, sche
         out.mkdir(parents=True, exist_ok=True)
         (out / "prompting.json").write_text(json.dumps(prompting(backend, cfg.probe), indent=1))
         done = probe_examples(backend, task, fmt, test_rows, pool, cfg.probe, cfg.train.seed)
+    elif cfg.finetune.active:  # a pretrained model, fine-tuned on the short problems (lab.finetuned)
+        from .finetuned import finetune_and_predict
+
+        train_rows = [e for e in examples if e.split == "train"]
+        done = finetune_and_predict(train_rows, test_rows, fmt, cfg.finetune, cfg.train_config(name), out,
+                                    resume=cfg.resume, model_args=cfg.probe.model_args,
+                                    gen_batch_size=cfg.probe.gen_batch_size, progress=progress)  # fmt: skip
     else:
         train_rows = [e for e in examples if e.split == "train"]
         texts = [e.prompt + e.target for e in examples]  # test lengths included

@@ -119,6 +119,14 @@ def run_probe(cfg: LSOConfig, out: Path, progress: bool) -> tuple[Task, Split, l
 def fit_and_predict(
     examples: list[Example], cfg: LSOConfig, out: Path, extra: dict, progress: bool, label: str
 ) -> list[dict]:
+    if cfg.finetune.active:  # a pretrained model, fine-tuned (lab.finetuned), instead of a tiny one
+        from .finetuned import finetune_and_predict
+
+        train_rows = [e for e in examples if e.split == "train"]
+        done = finetune_and_predict(train_rows, examples, make_format(cfg.format), cfg.finetune, cfg.train, out,
+                                    resume=cfg.resume, model_args=cfg.probe.model_args,
+                                    gen_batch_size=cfg.probe.gen_batch_size, progress=progress)  # fmt: skip
+        return cell_rows(examples, done)
     train_rows = [e for e in examples if e.split == "train"]
     test_rows = [e for e in examples if e.split == "test"]
     model, tokenizer = build_model([e.prompt + e.target for e in examples], cfg.model, cfg.train.seed)

@@ -44,6 +44,9 @@ class FinetuneConfig:
     seed: int = 0
     chat_template: str = "auto"  # how a prompt is rendered: auto | on | off (backends.chat)
     model_args: str = ""  # loading options (models.hf.ModelArgs); dtype auto trains fp32 weights
+    # Full fine-tuning of the top N transformer blocks (and the final norm) only, the rest and the
+    # embeddings frozen: on a CPU the backward pass and the optimizer's state shrink with N.
+    train_layers: int | None = None
 
     def schedule(self, rows: int, processes: int = 1) -> TrainConfig:
         """The shared schedule this run follows (warm-up, then cosine to zero)."""
@@ -109,6 +112,10 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
         quiet_datasets()
     model, tokenizer = load_causal_lm(cfg.model, device="cpu", args=training_args(cfg.model_args))  # the trainer places it
     tokenizer.padding_side = "right"
+    if cfg.train_layers is not None:
+        if cfg.lora:
+            raise MathlensError("train_layers trains the top blocks in full: drop --lora, or train_layers")
+        freeze_below(model, cfg.train_layers)
     rows = [{"prompt": prompt_text(tokenizer, u, cfg.chat_template), "completion": c} for u, c in pairs]
     dataset = Dataset.from_list(rows)
     out = Path(cfg.out)
@@ -147,6 +154,33 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
         log = {"config": asdict(cfg), "losses": losses, "resumed_from": last}
         (out / "finetune_log.json").write_text(json.dumps(log, indent=2) + "\n")
     return FinetuneResult(losses, out, trained)
+
+
+def blocks(model: Any) -> Any:
+    """The model's stack of transformer blocks: its longest ``ModuleList`` (Llama's
+    ``model.layers``, GPT-2's ``transformer.h``), found rather than named per architecture."""
+    import torch
+
+    lists = [m for m in model.modules() if isinstance(m, torch.nn.ModuleList)]
+    if not lists:
+        raise MathlensError(f"{type(model).__name__}: no stack of blocks found to freeze")
+    return max(lists, key=len)
+
+
+def freeze_below(model: Any, top: int) -> None:
+    """Train only the last ``top`` blocks and the final norm (``model.norm``, GPT-2's ``ln_f``);
+    the embeddings, the (often tied) head and the lower blocks stay as pretrained."""
+    stack = blocks(model)
+    if not 1 <= top <= len(stack):
+        raise MathlensError(f"train_layers={top}: between 1 and the model's {len(stack)} blocks")
+    model.requires_grad_(False)
+    for block in list(stack)[len(stack) - top :]:
+        block.requires_grad_(True)
+    in_blocks = {id(p) for p in stack.parameters()}
+    for name, param in model.named_parameters():
+        owner = name.split(".")[-2] if "." in name else ""
+        if id(param) not in in_blocks and ("norm" in owner or owner.startswith("ln")):
+            param.requires_grad_(True)
 
 
 def training_args(model_args: str) -> ModelArgs:
