@@ -95,7 +95,7 @@ class _Call:
             wait = _AGAIN
 
     def end(self) -> None:
-        """Disarm the watchdog and cancel an interruption not yet landed; one that lands while
+        """Disarm the watchdog and drain an interruption not yet landed; one that lands while
         doing so is retried over. Another exception landing here (a signal's) is raised after."""
         other: BaseException | None = None
         while True:
