@@ -91,6 +91,12 @@ class FinetuneSpec:
         return self.base_model is not None
 
 
+def check_one_model(probe: ProbeConfig, finetune: FinetuneSpec) -> None:
+    """A lab run either evaluates a model as it is or fine-tunes one, not both."""
+    if finetune.active and probe.active:
+        raise MathlensError("--finetune trains a model and --model evaluates one as it is: choose one")
+
+
 @dataclass(frozen=True)
 class LSOConfig:
     """Every knob of an LSO run; each is also a CLI flag and a key of ``--config`` YAML."""
@@ -125,8 +131,7 @@ class LSOConfig:
     resume: bool = setting("Continue from the checkpoints in --out after a kill; finished runs are read back.", default=False)
 
     def __post_init__(self) -> None:
-        if self.finetune.active and self.probe.active:
-            raise MathlensError("--finetune trains a model and --model evaluates one as it is: choose one")
+        check_one_model(self.probe, self.finetune)
 
 
 @dataclass(frozen=True)
@@ -199,8 +204,7 @@ class LengthGenConfig:
             raise MathlensError(f"schemes {', '.join(unknown)}: not one of {', '.join(SCHEMES)}")
         if self.schemes and (self.probe.active or self.finetune.active):
             raise MathlensError("schemes change how the tiny model is trained; drop them with --model or --finetune")
-        if self.finetune.active and self.probe.active:
-            raise MathlensError("--finetune trains a model and --model evaluates one as it is: choose one")
+        check_one_model(self.probe, self.finetune)
         for what in ("train_digits", "test_digits"):
             digits = getattr(self, what)
             if not digits or min(digits) < 1:

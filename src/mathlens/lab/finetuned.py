@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
-
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..backends import make_backend
 from ..formats import Format
 from ..records import Example, write_jsonl
 from ..train.core import TrainConfig
 from ..train.hf import FinetuneConfig, finetune
-from .configs import FinetuneSpec
+from .configs import FinetuneSpec, LengthGenConfig, LSOConfig
 from .predict import complete
 
 
@@ -54,29 +53,28 @@ def finetune_config(spec: FinetuneSpec, train: TrainConfig, data: Path, out: Pat
 
 
 def finetune_and_predict(
-    train_rows: Sequence[Example],
+    examples: Sequence[Example],
     asked: Sequence[Example],
     fmt: Format,
-    spec: FinetuneSpec,
+    cfg: LSOConfig | LengthGenConfig,
     train: TrainConfig,
     out: Path,
-    *,
-    resume: bool = False,
-    model_args: str = "",
-    gen_batch_size: int = 64,
     progress: bool = True,
 ) -> list[dict]:
-    """Fine-tune ``spec.base_model`` on ``train_rows`` (prompt, then target), then one greedy
-    answer per ``asked`` example (``complete``'s rows, in order); the budget spent goes to
-    ``out/finetune.json``."""
+    """Fine-tune ``cfg.finetune.base_model`` on the training ``examples`` (prompt, then target)
+    with the ``train`` budget, then one greedy answer per ``asked`` example (``complete``'s rows,
+    in order); the budget spent goes to ``out/finetune.json``. Loading and generation follow
+    ``cfg.probe``'s model args and batch size, as an evaluated model's do."""
+    spec, model_args = cfg.finetune, cfg.probe.model_args
+    train_rows = [e for e in examples if e.split == "train"]
     data = out / "finetune.jsonl"
     write_jsonl(data, ({"prompt": e.prompt, "completion": e.target} for e in train_rows))
-    ft = finetune_config(spec, train, data, out / "model", resume, model_args)
+    ft = finetune_config(spec, train, data, out / "model", cfg.resume, model_args)
     t0 = time.perf_counter()
     result = finetune(ft, progress=progress)
     trained_s, device, losses = time.perf_counter() - t0, str(result.model.device), result.losses
     del result  # the saved checkpoint is what is evaluated: the run's artefact, as a user reloads it
-    backend = make_backend("hf", str(out / "model"), batch_size=gen_batch_size, model_args=model_args)
+    backend = make_backend("hf", str(out / "model"), batch_size=cfg.probe.gen_batch_size, model_args=model_args)
     count = lambda text: len(backend.tokenizer(text)["input_ids"])  # noqa: E731
     tokens = [count(e.prompt + e.target) + 1 for e in train_rows]  # + the end of text
     steps = ft.schedule(len(train_rows)).steps

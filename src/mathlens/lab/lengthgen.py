@@ -83,10 +83,7 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool, sche
     elif cfg.finetune.active:  # a pretrained model, fine-tuned on the short problems (lab.finetuned)
         from .finetuned import finetune_and_predict
 
-        train_rows = [e for e in examples if e.split == "train"]
-        done = finetune_and_predict(train_rows, test_rows, fmt, cfg.finetune, cfg.train_config(name), out,
-                                    resume=cfg.resume, model_args=cfg.probe.model_args,
-                                    gen_batch_size=cfg.probe.gen_batch_size, progress=progress)  # fmt: skip
+        done = finetune_and_predict(examples, test_rows, fmt, cfg, cfg.train_config(name), out, progress)
     else:
         train_rows = [e for e in examples if e.split == "train"]
         texts = [e.prompt + e.target for e in examples]  # test lengths included

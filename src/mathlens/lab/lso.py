@@ -122,10 +122,7 @@ def fit_and_predict(
     if cfg.finetune.active:  # a pretrained model, fine-tuned (lab.finetuned), instead of a tiny one
         from .finetuned import finetune_and_predict
 
-        train_rows = [e for e in examples if e.split == "train"]
-        done = finetune_and_predict(train_rows, examples, make_format(cfg.format), cfg.finetune, cfg.train, out,
-                                    resume=cfg.resume, model_args=cfg.probe.model_args,
-                                    gen_batch_size=cfg.probe.gen_batch_size, progress=progress)  # fmt: skip
+        done = finetune_and_predict(examples, examples, make_format(cfg.format), cfg, cfg.train, out, progress)
         return cell_rows(examples, done)
     train_rows = [e for e in examples if e.split == "train"]
     test_rows = [e for e in examples if e.split == "test"]
