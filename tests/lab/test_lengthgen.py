@@ -9,7 +9,7 @@ from mathlens.cli import app
 from mathlens.config import parse_digits, resolve
 from mathlens.lab.lengthgen import LengthGenConfig, run_lengthgen
 from mathlens.lab.lso import LSOConfig, run_lso
-from mathlens.lab.splits import length_split
+from mathlens.lab.splits import length_split, mixed_length_pairs
 
 runner = CliRunner()
 
@@ -24,6 +24,35 @@ def test_length_split_digits_disjoint_and_deterministic():
     assert (train, test) == length_split([1, 2, 3, 5], [1, 4, 6], n_train=50, n_test=20, seed=3)
     _, single = length_split([], [7], 0, 10, single_digit_b=True)
     assert all(len(str(a)) == 7 and b < 10 for a, b, _ in single)
+
+
+def test_mixed_length_pairs_have_a_shorter_second_operand():
+    pairs = mixed_length_pairs([1, 2, 6], n=30, seed=4)
+    assert {d for *_, d in pairs} == {2, 6}  # one digit has nothing shorter
+    assert all(len(str(a)) == d and len(str(b)) < d for a, b, d in pairs)
+    assert len({len(str(b)) for a, b, d in pairs if d == 6}) == 5  # every shorter length drawn
+    assert sum(d == 6 for *_, d in pairs) == 30 and pairs == mixed_length_pairs([1, 2, 6], n=30, seed=4)
+
+
+def test_mixed_test_problems_get_their_own_curve(tmp_path, monkeypatch):
+    import mathlens.lab.lengthgen as lg
+
+    def answer_equal_lengths_only(backend, prompts, fmt, max_new, **kw):  # a model that aligns digits by place
+        rows = []
+        for p in prompts:
+            a, b = p.rstrip("=").split("+")
+            rows.append({"pred": str(int(a) + int(b)) if len(a) == len(b) else "0", "raw": ""})
+        return rows
+
+    monkeypatch.setattr(lg, "complete", answer_equal_lengths_only)
+    monkeypatch.setattr(lg, "train", lambda *a, **k: None)
+    cfg = resolve(LengthGenConfig, train_digits="1-2", test_digits="1-3", formats="direct", n_train=20, n_test=5,
+                  n_mixed=4, n_layer=1, n_embd=32, n_head=2, out=str(tmp_path))  # fmt: skip
+    result = run_lengthgen(cfg, progress=False)
+    assert result["curves"]["direct"] == {1: 1.0, 2: 1.0, 3: 1.0}
+    assert result["curves"]["direct mixed"] == {2: 0.0, 3: 0.0}
+    mixed = [json.loads(line) for line in (tmp_path / "direct" / "predictions.jsonl").read_text().splitlines()][-8:]
+    assert all(r["mixed"] and len(str(r["operands"][1])) < r["digits"] for r in mixed)
 
 
 def test_digit_lists_parse_with_gaps():

@@ -104,7 +104,7 @@ def lengthgen(cfg: LengthGenConfig, quiet: Quiet = False) -> None:
         table.add_column(str(d), justify="right")
     table.add_column("seconds", justify="right")
     for name, curve in result["curves"].items():
-        table.add_row(name, *(f"{curve[d]:.0%}" if d in curve else "—" for d in digits), str(result["seconds"][name]))
+        table.add_row(name, *(f"{curve[d]:.0%}" if d in curve else "—" for d in digits), str(result["seconds"].get(name, "")))
     out_console.print(table)
     out_console.print(f"plot: {Path(cfg.out) / 'lengthgen.png'}  numbers: {Path(cfg.out) / 'lengthgen.json'}")
 

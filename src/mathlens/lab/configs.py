@@ -171,6 +171,10 @@ class LengthGenConfig:
     formats: tuple[str, ...] = parsed(parse_names, "Formats, one model each.", default=("direct", "scratchpad", "rule", "tir"))
     n_train: int = setting("Training problems per digit count.", default=2000)
     n_test: int = setting("Test problems per digit count.", default=100)
+    n_mixed: int = setting(
+        "Also this many mixed-length test problems per digit count (the second operand shorter); curves 'FORMAT mixed'.",
+        default=0,
+    )
     # learned positions cannot reach lengths never seen in training
     model: ModelConfig = field(default_factory=lambda: ModelConfig(n_layer=3, positions="rope"))
     train: TrainConfig = field(default_factory=lambda: LENGTHGEN_TRAIN)

@@ -22,7 +22,7 @@ from .plots import lengthgen_plot
 from .predict import complete
 from .probe import open_backend, probe_examples, probe_format, prompting
 from .seeds import interval, run_parallel
-from .splits import length_split
+from .splits import length_split, mixed_length_pairs
 
 
 def length_examples(task: Task, fmt: Format, cfg: LengthGenConfig) -> list[Example]:
@@ -39,16 +39,18 @@ def length_examples(task: Task, fmt: Format, cfg: LengthGenConfig) -> list[Examp
         task.base,
         task.single_digit_b,
     )
-    rows = [(p, "train") for p in train_pairs] + [(p, "test") for p in test_pairs]
+    mixed = mixed_length_pairs(list(cfg.test_digits), cfg.n_mixed, cfg.train.seed, task.base) if cfg.n_mixed else []
+    rows = [(p, "train", False) for p in train_pairs] + [(p, "test", False) for p in test_pairs]
+    rows += [(p, "test", True) for p in mixed]
     examples = []
-    for i, ((a, b, d), split) in enumerate(rows):
+    for i, ((a, b, d), split, is_mixed) in enumerate(rows):
         shown = fmt
         if isinstance(fmt, IndexHints) and split == "train":
             shown = IndexHints(fmt.inner, starts.randrange(len(HINTS)))
         examples.append(
             Example(
                 i, task.name, (a, b), shown.prompt(task, a, b), shown.target(task, a, b), task.answer(a, b), split,
-                {"digits": d},
+                {"digits": d, "mixed": True} if is_mixed else {"digits": d},
             )
         )
     return examples
@@ -65,9 +67,12 @@ def format_for(name: str, cfg: LengthGenConfig, scheme: str | None = None) -> Fo
     return fmt
 
 
-def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool, scheme: str | None = None) -> dict[int, float]:
+def run_format(
+    task: Task, name: str, cfg: LengthGenConfig, progress: bool, scheme: str | None = None
+) -> dict[str, dict[int, float]]:
     """Train one model in format ``name`` (under position ``scheme``) or probe ``cfg.probe``'s,
-    predict every test problem; accuracy per digit count."""
+    predict every test problem; accuracy per digit count, as the curve ``name`` (equal lengths)
+    and, with ``n_mixed``, ``name mixed`` (the second operand shorter)."""
     fmt = format_for(name, cfg, scheme)
     out = Path(cfg.out) / (scheme or "") / name
     if scheme:
@@ -109,6 +114,7 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool, sche
             "id": e.id,
             "operands": list(e.operands),
             "digits": e.meta["digits"],
+            **({"mixed": True} if e.meta.get("mixed") else {}),
             "prompt": e.prompt,
             "answer": e.answer,
             **c,
@@ -117,10 +123,10 @@ def run_format(task: Task, name: str, cfg: LengthGenConfig, progress: bool, sche
         for e, c in zip(test_rows, done)
     ]
     write_jsonl(out / "predictions.jsonl", rows)
-    hits: dict[int, list[bool]] = defaultdict(list)
+    hits: dict[str, dict[int, list[bool]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        hits[r["digits"]].append(r["correct"])
-    return {d: sum(v) / len(v) for d, v in sorted(hits.items())}
+        hits[f"{name} mixed" if r.get("mixed") else name][r["digits"]].append(r["correct"])
+    return {curve: {d: sum(v) / len(v) for d, v in sorted(by_digits.items())} for curve, by_digits in hits.items()}
 
 
 def run_lengthgen(cfg: LengthGenConfig, progress: bool = True) -> dict:
@@ -145,7 +151,7 @@ def run_lengthgen(cfg: LengthGenConfig, progress: bool = True) -> dict:
     curves, seconds = {}, {}
     for name in names:
         start = time.perf_counter()
-        curves[name] = run_format(task, name, cfg, progress)
+        curves.update(run_format(task, name, cfg, progress))
         seconds[name] = round(time.perf_counter() - start, 1)
         result = {"curves": curves, "seconds": seconds, "task": task.params(), "config": asdict(cfg)}
         (out / "lengthgen.json").write_text(json.dumps(result, indent=2) + "\n")  # after each format
@@ -167,7 +173,7 @@ def run_schemes(cfg: LengthGenConfig, task: Task, names: list[str], progress: bo
     by_pair = {f"{s}/{n}": r for (_, s, n), r in zip(jobs, done)}
     keys = [f"{s}/{n}" for s in cfg.schemes for n in names if f"{s}/{n}" in by_pair]
     result = {
-        "curves": {k: by_pair[k]["curve"] for k in keys},
+        "curves": {f"{k.split('/')[0]}/{c}": curve for k in keys for c, curve in by_pair[k]["curves"].items()},
         "seconds": {k: by_pair[k]["seconds"] for k in keys},
         "task": task.params(),
         "config": asdict(cfg),
@@ -183,11 +189,12 @@ def run_scheme_format(cfg: LengthGenConfig, scheme: str, name: str, progress: bo
     done = Path(cfg.out) / scheme / name / "curve.json"
     if cfg.resume and done.exists():
         saved = json.loads(done.read_text())
-        return {"curve": {int(d): v for d, v in saved["curve"].items()}, "seconds": saved["seconds"]}
+        curves = {c: {int(d): v for d, v in curve.items()} for c, curve in saved["curves"].items()}
+        return {"curves": curves, "seconds": saved["seconds"]}
     task = make_task(cfg.task, **({"base": cfg.base} if cfg.base is not None else {}))
     start = time.perf_counter()
-    curve = run_format(task, name, cfg, progress, scheme)
-    result = {"curve": curve, "seconds": round(time.perf_counter() - start, 1)}
+    curves = run_format(task, name, cfg, progress, scheme)
+    result = {"curves": curves, "seconds": round(time.perf_counter() - start, 1)}
     done.write_text(json.dumps(result) + "\n")
     return result
 
@@ -203,7 +210,7 @@ def run_lengthgen_seeds(cfg: LengthGenConfig, progress: bool) -> dict:
     }
     curves = {name: {d: v["mean"] for d, v in by_digit.items()} for name, by_digit in spans.items()}
     result = {"curves": curves, "intervals": spans, "seeds": list(cfg.seeds), "task": results[0]["task"],
-              "seconds": {n: round(sum(r["seconds"][n] for r in results), 1) for n in curves}, "config": asdict(cfg)}
+              "seconds": {n: round(sum(r["seconds"][n] for r in results), 1) for n in results[0]["seconds"]}, "config": asdict(cfg)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "lengthgen.json").write_text(json.dumps(result, indent=2) + "\n")
     span = f"{min(cfg.train_digits)}-{max(cfg.train_digits)}"

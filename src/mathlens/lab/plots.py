@@ -195,11 +195,13 @@ def lengthgen_plot(
 ) -> Path:
     """Accuracy against operand digits, one line per format, the trained digit counts shaded;
     ``intervals`` (format → digits → lo/hi over seeds) drawn as bands. Curves named
-    ``scheme/format`` get one panel per scheme, each format in the same colour throughout."""
+    ``scheme/format`` get one panel per scheme, each format in the same colour throughout;
+    ``format mixed`` (the mixed-length test) is dashed in its format's colour."""
     panels: dict[str, list[str]] = {}
     for name in curves:
         panels.setdefault(name.split("/")[0] if "/" in name else "", []).append(name)
-    formats = list(dict.fromkeys(name.split("/")[-1] for name in curves))
+    base = lambda name: name.split("/")[-1].removesuffix(" mixed")  # noqa: E731  (a mixed curve: its format's colour, dashed)
+    formats = list(dict.fromkeys(base(name) for name in curves))
     colours = {f: f"C{i}" for i, f in enumerate(formats)}
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
@@ -211,9 +213,10 @@ def lengthgen_plot(
         for d in train_digits:
             ax.axvspan(d - 0.5, d + 0.5, color="#dddddd", lw=0)
         for name in names:
-            acc, fmt = curves[name], name.split("/")[-1]
+            acc, fmt = curves[name], base(name)
             xs = sorted(acc)
-            ax.plot(xs, [acc[x] for x in xs], marker="o", label=fmt, color=colours[fmt])
+            style = "--" if name.endswith(" mixed") else "-"
+            ax.plot(xs, [acc[x] for x in xs], marker="o", ls=style, label=fmt, color=colours[fmt])
             if intervals and name in intervals:
                 band = intervals[name]
                 ax.fill_between(xs, [band[x]["lo"] for x in xs], [band[x]["hi"] for x in xs], color=colours[fmt], alpha=0.15)
@@ -224,7 +227,12 @@ def lengthgen_plot(
             ax.set_title(panel, fontsize=10)
     axes[0][0].set_ylabel("exact-match accuracy")
     handles = [plt.Line2D([], [], color=colours[f], marker="o") for f in formats]
-    axes[0][0].legend([*handles, Patch(color="#dddddd")], [*formats, "trained lengths"], fontsize=8)
+    labels = [*formats, "trained lengths"]
+    handles.append(Patch(color="#dddddd"))
+    if any(name.endswith(" mixed") for name in curves):
+        handles.append(plt.Line2D([], [], color="grey", ls="--"))
+        labels.append("second operand shorter")
+    axes[0][0].legend(handles, labels, fontsize=8)
     if len(panels) > 1:
         fig.suptitle(title or "Length generalization by answer format and position scheme")
     else:

@@ -150,3 +150,23 @@ def length_split(
         if d in train_digits:
             train += [(a, b, d) for a, b in pairs[k_test : k_test + n_train]]
     return train, test
+
+
+def mixed_length_pairs(
+    test_digits: list[int], n: int, seed: int = 0, base: int = 10
+) -> list[tuple[int, int, int]]:
+    """``(a, b, digits)`` with ``a`` of each digit count and ``b`` shorter (1 to digits - 1
+    digits, uniformly), as the paper's in-context test mixes lengths: a rule that pads the
+    shorter number must say so, a model that aligns digits by position cannot. One-digit
+    counts have no shorter operand and are skipped. None of these pairs is in
+    ``length_split``'s lists, whose operands have equal lengths."""
+    rng = random.Random(f"mixed:{seed}")
+    pairs = []
+    for d in sorted(set(test_digits)):
+        if d < 2:
+            continue
+        seen: set[tuple[int, int]] = set()
+        while len(seen) < n:
+            seen.add((rng.choice(numbers_with_digits(d, base)), rng.choice(numbers_with_digits(rng.randint(1, d - 1), base))))
+        pairs += [(a, b, d) for a, b in sorted(seen)]
+    return pairs
