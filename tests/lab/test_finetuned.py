@@ -61,17 +61,40 @@ def test_lengthgen_fine_tunes_per_format_and_tests_longer_sums(smollm2, tmp_path
     from mathlens.lab.lengthgen import run_lengthgen
 
     cfg = resolve(LengthGenConfig, None, train_digits="1-2", test_digits="1-3", formats="direct,scratchpad",
-                  n_train=12, n_test=2, steps=2, batch_size=4, warmup_steps=0, base_model=smollm2, train_layers=1,
+                  n_train=12, n_test=2, n_mixed=1, steps=2, batch_size=4, warmup_steps=0, base_model=smollm2, train_layers=1,
                   out=str(tmp_path))  # fmt: skip
     result = run_lengthgen(cfg, progress=False)
-    assert set(result["curves"]) == {"direct", "scratchpad"}
-    assert all(set(curve) == {1, 2, 3} for curve in result["curves"].values())
+    assert set(result["curves"]) == {"direct", "scratchpad", "direct mixed", "scratchpad mixed"}
+    assert set(result["curves"]["direct"]) == {1, 2, 3} and set(result["curves"]["direct mixed"]) == {2, 3}
     for name in ("direct", "scratchpad"):
         budget = json.loads((tmp_path / name / "finetune.json").read_text())
         assert budget["steps"] == 2 and budget["rows"] == 24
         rows = [row for _, row in read_jsonl(tmp_path / name / "finetune.jsonl")]
         assert all(len(r["prompt"].split("+")[0].strip()) <= 2 for r in rows if r["prompt"][0].isdigit())
-        assert len([row for _, row in read_jsonl(tmp_path / name / "predictions.jsonl")]) == 6
+        assert len([row for _, row in read_jsonl(tmp_path / name / "predictions.jsonl")]) == 6 + 2
     scratch = [row for _, row in read_jsonl(tmp_path / "scratchpad" / "finetune.jsonl")]
     direct = [row for _, row in read_jsonl(tmp_path / "direct" / "finetune.jsonl")]
     assert len(scratch[0]["completion"]) > len(direct[0]["completion"])  # a trace, not the sum alone
+
+
+def test_processes_train_one_model_under_accelerate_launch(tiny_model, tmp_path, monkeypatch):
+    """--processes 2 hands each fine-tune to `accelerate launch` (gloo on the CPU, as NCCL on
+    GPUs); the run itself stays one process, so its folder has one writer."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    cfg = resolve(LSOConfig, None, {k: v for k, v in GRID.items() if k != "steps"} | {"batch_size": 10}, base_model=str(tiny_model), epochs=1,
+                  processes=2, gen_batch_size=50, out=str(tmp_path))  # fmt: skip
+    metrics = run_lso(cfg, progress=False)
+    log = json.loads((tmp_path / "model" / "finetune_log.json").read_text())
+    budget = json.loads((tmp_path / "finetune.json").read_text())
+    assert log["processes"] == 2 and log["config"]["batch_size"] == 5  # the global batch of 10, split
+    assert budget["steps"] == len(log["losses"]) == 10 and budget["epochs"] == pytest.approx(1.1, abs=0.01)
+    assert metrics["n_train"] == 91 and len([r for _, r in read_jsonl(tmp_path / "predictions.jsonl")]) == 100
+
+
+def test_a_batch_that_does_not_split_among_processes_is_refused(tmp_path):
+    from mathlens.errors import MathlensError
+
+    cfg = resolve(LSOConfig, None, GRID | {"batch_size": 9}, base_model="unused", processes=2, out=str(tmp_path))
+    with pytest.raises(MathlensError, match="batch_size 9 does not split among 2 processes"):
+        run_lso(cfg, progress=False)

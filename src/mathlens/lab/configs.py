@@ -85,6 +85,14 @@ class FinetuneSpec:
         "With --finetune: train only the top N blocks in full (the rest and the embeddings frozen).", "all", default=None
     )
     bf16: str = setting("With --finetune: bf16 compute: auto (where the GPU has it), on or off.", default="auto")
+    processes: int = setting(
+        "With --finetune: train under accelerate launch on this many processes, one per GPU (--batch-size is "
+        "split among them).", default=1,
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        if self.processes < 1:
+            raise MathlensError(f"processes={self.processes}: at least 1")
 
     @property
     def active(self) -> bool:

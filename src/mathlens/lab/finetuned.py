@@ -16,18 +16,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..backends import make_backend
+from ..errors import MathlensError
 from ..formats import Format
 from ..records import Example, write_jsonl
 from ..train.core import TrainConfig
 from ..train.hf import FinetuneConfig, finetune
+from ..train.launch import launch_finetune
 from .configs import FinetuneSpec, LengthGenConfig, LSOConfig
 from .predict import complete
 
 
 def finetune_config(spec: FinetuneSpec, train: TrainConfig, data: Path, out: Path, resume: bool,
                     model_args: str) -> FinetuneConfig:  # fmt: skip
-    """The fine-tune a lab config asks for: its ``finetune`` choices on its ``train`` budget,
-    the prompt as it is (no chat template: the paper's ``a+b=``)."""
+    """The fine-tune a lab config asks for: its ``finetune`` choices on its ``train`` budget
+    (``train.batch_size`` the global batch, split among ``spec.processes``), the prompt as it is
+    (no chat template: the paper's ``a+b=``)."""
+    if train.batch_size % spec.processes:
+        raise MathlensError(f"batch_size {train.batch_size} does not split among {spec.processes} processes")
     return FinetuneConfig(
         model=spec.base_model,
         data=str(data),
@@ -37,7 +42,7 @@ def finetune_config(spec: FinetuneSpec, train: TrainConfig, data: Path, out: Pat
         lora_alpha=2 * spec.lora_r,
         epochs=spec.epochs or 1.0,
         steps=None if spec.epochs else train.steps,
-        batch_size=train.batch_size,
+        batch_size=train.batch_size // spec.processes,
         lr=train.lr,
         warmup_steps=train.warmup_steps,
         max_length=2048,
@@ -71,22 +76,27 @@ def finetune_and_predict(
     write_jsonl(data, ({"prompt": e.prompt, "completion": e.target} for e in train_rows))
     ft = finetune_config(spec, train, data, out / "model", cfg.resume, model_args)
     t0 = time.perf_counter()
-    result = finetune(ft, progress=progress)
-    trained_s, device, losses = time.perf_counter() - t0, str(result.model.device), result.losses
-    del result  # the saved checkpoint is what is evaluated: the run's artefact, as a user reloads it
+    if spec.processes > 1:  # accelerate launch trains; this process keeps the run folder
+        losses = launch_finetune(ft, spec.processes, progress)
+    else:
+        result = finetune(ft, progress=progress)
+        losses = result.losses
+        del result  # the saved checkpoint is what is evaluated: the run's artefact, as a user reloads it
+    trained_s = time.perf_counter() - t0
     backend = make_backend("hf", str(out / "model"), batch_size=cfg.probe.gen_batch_size, model_args=model_args)
     count = lambda text: len(backend.tokenizer(text)["input_ids"])  # noqa: E731
     tokens = [count(e.prompt + e.target) + 1 for e in train_rows]  # + the end of text
-    steps = ft.schedule(len(train_rows)).steps
+    steps = ft.schedule(len(train_rows), spec.processes).steps
     t1 = time.perf_counter()
     done = complete(backend, [e.prompt for e in asked], fmt, max(count(e.target) for e in asked) + 2)
     budget = {
         "base_model": spec.base_model,
-        "device": device,
+        "device": str(backend.model.device),
+        "processes": spec.processes,
         "steps": steps,
         "rows": len(train_rows),
-        "epochs": round(steps * ft.batch_size * ft.grad_accum / len(train_rows), 2),
-        "train_tokens": round(sum(tokens) / len(tokens) * steps * ft.batch_size * ft.grad_accum),
+        "epochs": round(steps * train.batch_size / len(train_rows), 2),
+        "train_tokens": round(sum(tokens) / len(tokens) * steps * train.batch_size),
         "train_seconds": round(trained_s, 1),
         "predict_seconds": round(time.perf_counter() - t1, 1),
         "losses": [round(x, 4) for x in losses],

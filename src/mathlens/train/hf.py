@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,10 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
     rows = [{"prompt": prompt_text(tokenizer, u, cfg.chat_template), "completion": c} for u, c in pairs]
     dataset = Dataset.from_list(rows)
     out = Path(cfg.out)
+    # under `accelerate launch` each process takes its own micro-batch: an epoch is fewer steps
+    processes = int(os.environ.get("WORLD_SIZE", "1"))
     args = trl.SFTConfig(
-        max_steps=cfg.schedule(len(pairs)).steps,
+        max_steps=cfg.schedule(len(pairs), processes).steps,
         per_device_train_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.grad_accum,
         learning_rate=cfg.lr,
@@ -151,7 +154,7 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
     if trainer.is_world_process_zero():
         trained.save_pretrained(out)
         tokenizer.save_pretrained(out)
-        log = {"config": asdict(cfg), "losses": losses, "resumed_from": last}
+        log = {"config": asdict(cfg), "losses": losses, "resumed_from": last, "processes": processes}
         (out / "finetune_log.json").write_text(json.dumps(log, indent=2) + "\n")
     return FinetuneResult(losses, out, trained)
 
