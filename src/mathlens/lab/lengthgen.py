@@ -189,7 +189,8 @@ def run_scheme_format(cfg: LengthGenConfig, scheme: str, name: str, progress: bo
     done = Path(cfg.out) / scheme / name / "curve.json"
     if cfg.resume and done.exists():
         saved = json.loads(done.read_text())
-        curves = {c: {int(d): v for d, v in curve.items()} for c, curve in saved["curves"].items()}
+        named = saved["curves"] if "curves" in saved else {name: saved["curve"]}  # a pair finished before mixed curves
+        curves = {c: {int(d): v for d, v in curve.items()} for c, curve in named.items()}
         return {"curves": curves, "seconds": saved["seconds"]}
     task = make_task(cfg.task, **({"base": cfg.base} if cfg.base is not None else {}))
     start = time.perf_counter()
@@ -209,8 +210,9 @@ def run_lengthgen_seeds(cfg: LengthGenConfig, progress: bool) -> dict:
         for name in results[0]["curves"]
     }
     curves = {name: {d: v["mean"] for d, v in by_digit.items()} for name, by_digit in spans.items()}
+    seconds = {n: round(sum(r["seconds"][n] for r in results), 1) for n in results[0]["seconds"]}
     result = {"curves": curves, "intervals": spans, "seeds": list(cfg.seeds), "task": results[0]["task"],
-              "seconds": {n: round(sum(r["seconds"][n] for r in results), 1) for n in results[0]["seconds"]}, "config": asdict(cfg)}
+              "seconds": seconds, "config": asdict(cfg)}  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     (out / "lengthgen.json").write_text(json.dumps(result, indent=2) + "\n")
     span = f"{min(cfg.train_digits)}-{max(cfg.train_digits)}"

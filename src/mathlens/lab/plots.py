@@ -200,7 +200,8 @@ def lengthgen_plot(
     panels: dict[str, list[str]] = {}
     for name in curves:
         panels.setdefault(name.split("/")[0] if "/" in name else "", []).append(name)
-    base = lambda name: name.split("/")[-1].removesuffix(" mixed")  # noqa: E731  (a mixed curve: its format's colour, dashed)
+    # a mixed-length curve is drawn in its format's colour, dashed
+    base = lambda name: name.split("/")[-1].removesuffix(" mixed")  # noqa: E731
     formats = list(dict.fromkeys(base(name) for name in curves))
     colours = {f: f"C{i}" for i, f in enumerate(formats)}
     cols = min(3, len(panels))

@@ -167,6 +167,7 @@ def mixed_length_pairs(
             continue
         seen: set[tuple[int, int]] = set()
         while len(seen) < n:
-            seen.add((rng.choice(numbers_with_digits(d, base)), rng.choice(numbers_with_digits(rng.randint(1, d - 1), base))))
+            a = rng.choice(numbers_with_digits(d, base))
+            seen.add((a, rng.choice(numbers_with_digits(rng.randint(1, d - 1), base))))
         pairs += [(a, b, d) for a, b in sorted(seen)]
     return pairs

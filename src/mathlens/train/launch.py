@@ -44,7 +44,7 @@ def launch_finetune(cfg: FinetuneConfig, processes: int, progress: bool = True) 
     done = subprocess.run(command, capture_output=not progress, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     if done.returncode != 0:
         tail = (done.stderr or "")[-2000:] if not progress else "(its output is above)"
-        raise MathlensError(f"accelerate launch of {processes} fine-tuning processes failed ({done.returncode}): {tail}")
+        raise MathlensError(f"accelerate launch of {processes} fine-tuning processes ended with {done.returncode}: {tail}")
     return json.loads((out / "finetune_log.json").read_text())["losses"]
 
 
