@@ -82,3 +82,16 @@ def test_trace_checks_find_the_first_wrong_line_and_judge_sums_on_the_models_own
     # a wrong pop whose sum still adds the digits the model wrote: consistent with its own state
     assert consistent_sums("3 0\n5 45 2\n6 3 1\n7 3\n9 0") == (1, 1)
     assert consistent_sums("3 0\n5 45 2\n6 3 1\n7 4\n9 0") == (0, 1)
+
+
+def test_copy_lines_ignore_the_arithmetic_and_catch_a_wrong_copy():
+    from mathlens.lab.traces import copy_lines
+
+    task = make_task("addition")
+    for name in ("rule", "scratchpad"):
+        fmt = make_format(name, style="compact") if name == "rule" else make_format(name)
+        right, other_sum = fmt.target(task, 4587, 396), fmt.target(task, 4587, 397)
+        assert copy_lines(name, right) and copy_lines(name, right) != copy_lines(name, other_sum)  # 6 ≠ 7 is copied
+        carry_wrong = fmt.target(task, 4587, 396).replace("C:1", "C:0").replace("\n7 13", "\n7 3")
+        assert carry_wrong != right and copy_lines(name, carry_wrong) == copy_lines(name, right)
+    assert copy_lines("direct", "4983") is None

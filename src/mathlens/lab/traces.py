@@ -1,7 +1,8 @@
 """Where a wrong trace first leaves the right one: for each wrong answer, the first line of the
 completion that differs from the target, named by the target line's first word (a compact rule
 trace's line number in the rule: ``5`` pops the first operand). It tells copying errors from
-rule errors without a parser per format.
+rule errors without a parser per format; ``copies_right`` counts, per digit count, the traces
+whose operand-copying lines are all right, whatever their sums.
 
     python -m mathlens.lab.traces runs/lengthgen/rope/rule/predictions.jsonl --beyond 3
 """
@@ -50,12 +51,36 @@ def consistent_sums(completion: str) -> tuple[int, int]:
     return good, total
 
 
+def copy_lines(fmt_name: str, text: str) -> list[str] | None:
+    """The lines of a trace that only copy the operands: a compact rule trace's pops (lines 5
+    and 6: the number left and the digit taken), a scratchpad's operands still to add. They
+    follow from the prompt alone, never from a sum, so right copies beside a wrong answer put
+    the error in the arithmetic, not in the recitation. None for other formats."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if fmt_name == "rule":
+        return [line for line in lines if line.split()[0] in ("5", "6")]
+    if fmt_name == "scratchpad":
+        return [line.split(",")[0] for line in lines if "," in line and line.split(",")[0] != "+"]  # "+": a carry left
+    return None
+
+
+def run_config(path: Path) -> LengthGenConfig:
+    """The rule style a lengthgen run used, read from its lengthgen.json (compact when absent)."""
+    for folder in (path.parent.parent, path.parent.parent.parent):
+        saved = folder / "lengthgen.json"
+        if saved.is_file():
+            return LengthGenConfig(rule_style=json.loads(saved.read_text())["config"].get("rule_style"))
+    return LengthGenConfig()
+
+
 def divergences(path: str | Path, beyond: int) -> dict:
     """Counts over the wrong answers with more than ``beyond`` digits per operand: the first
-    wrong line's index and name, from a lengthgen run's predictions (its config names the format)."""
+    wrong line's index and name, from a lengthgen run's predictions (its config names the format);
+    and per digit count, how many traces copied the operands right (``copy_lines``)."""
     path = Path(path)
     scheme = path.parent.parent.name if path.parent.parent.name in SCHEMES else None  # OUT/SCHEME/FORMAT/
-    fmt = format_for(path.parent.name, LengthGenConfig(), scheme)
+    cfg = run_config(path)
+    fmt = format_for(path.parent.name, cfg, scheme)
     task = make_task("addition")
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     wrong = [r for r in rows if r["digits"] > beyond and not r["correct"]]
@@ -66,9 +91,17 @@ def divergences(path: str | Path, beyond: int) -> dict:
         firsts[(f"line {where[0]}" + (f" ({where[1]})" if where[1] else "")) if where else "same trace"] += 1
     result = {"wrong": len(wrong), "of": sum(r["digits"] > beyond for r in rows),
               "first_wrong_line": dict(firsts.most_common())}
-    if path.parent.name == "rule":
+    compact = path.parent.name == "rule" and (cfg.rule_style or "compact") == "compact"
+    if compact:
         sums = [consistent_sums(strip_hints(r.get("completion", ""))) for r in rows if r["digits"] > beyond]
         result["sum_lines_consistent"] = [sum(g for g, _ in sums), sum(t for _, t in sums)]
+    if compact or path.parent.name == "scratchpad":
+        copied: dict[tuple[bool, int], list[bool]] = {}
+        for r in rows:
+            want = copy_lines(path.parent.name, fmt.target(task, *r["operands"]))
+            got = copy_lines(path.parent.name, r.get("completion", ""))
+            copied.setdefault((r.get("mixed", False), r["digits"]), []).append(got == want)
+        result["copies_right"] = {f"{d}{' mixed' * m}": f"{sum(v)}/{len(v)}" for (m, d), v in sorted(copied.items())}
     return result
 
 
