@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU wheel of torch (pip finds it locally here; elsewhere from PyPI).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench sweep lso-smollm2 lengthgen eval-demo improve corpus-demo clean
+.PHONY: demo test bench sweep lso-smollm2 lengthgen-smollm2 incontext-smollm2 lengthgen eval-demo improve corpus-demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ sweep: $(VENV)/.installed
 # control), CPU-sized; configs/lso_smollm2_gpu.yaml is the paper's budget for a GPU.
 lso-smollm2: $(VENV)/.installed
 	$(BIN)/mathlens lso --config configs/lso_smollm2_cpu.yaml
+
+# RFFT length generalization on the same model: direct, scratchpad and rule-following fine-tunes
+# on 1-5-digit sums, tested on 1-12 digits and mixed lengths (~50 min on 2 cores);
+# configs/lengthgen_smollm2_gpu.yaml is the paper's recitation with the program in the prompt.
+lengthgen-smollm2: $(VENV)/.installed
+	$(BIN)/mathlens lengthgen --config configs/lengthgen_smollm2_cpu.yaml
+
+# The paper's in-context version (no training): the same model, LSO grid and length test,
+# the rule and solved examples in the prompt.
+incontext-smollm2: $(VENV)/.installed
+	$(BIN)/mathlens lso --config configs/lso_smollm2_incontext.yaml
+	$(BIN)/mathlens lengthgen --config configs/lengthgen_smollm2_incontext.yaml
 
 lengthgen: $(VENV)/.installed
 	$(BIN)/mathlens lengthgen --config configs/lengthgen.yaml

@@ -99,7 +99,7 @@ def lengthgen(cfg: LengthGenConfig, quiet: Quiet = False) -> None:
     result = run_lengthgen(cfg, progress=not quiet)
     digits = sorted({int(d) for curve in result["curves"].values() for d in curve})
     table = Table(title=f"{cfg.task}: accuracy by digits (trained on {min(cfg.train_digits)}-{max(cfg.train_digits)})")
-    table.add_column("format")
+    table.add_column("format", no_wrap=True)
     for d in digits:
         table.add_column(str(d), justify="right")
     table.add_column("seconds", justify="right")
