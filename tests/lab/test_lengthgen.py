@@ -148,3 +148,8 @@ def test_export_refuses_a_format_the_task_lacks(tmp_path):
 def test_bad_digit_lists_are_one_line_errors(tmp_path, bad, fragment):
     result = runner.invoke(app, ["lengthgen", "--train-digits", bad, "--quiet", "--out", str(tmp_path)])
     assert result.exit_code == 2 and fragment in result.stderr
+
+
+def test_lengthgen_and_lso_offer_the_mixed_test_and_processes():
+    assert "--n-mixed" in runner.invoke(app, ["lengthgen", "--help"], terminal_width=200).output
+    assert "--processes" in runner.invoke(app, ["lso", "--help"], terminal_width=200).output

@@ -29,8 +29,8 @@ LSO_FIELDS = ("task", "format", "range", "center", "radius", "modulus", "base", 
               *FINETUNE, *PROBE, *RUN)  # fmt: skip
 SWEEP_FIELDS = ("task", "format", "range", "center", "radius", "modulus", "base", "control", *SHAPE, *TRAINING,
                 *FINETUNE, "lattice", *RUN)  # fmt: skip
-LENGTHGEN_FIELDS = ("task", "base", "train_digits", "test_digits", "formats", "n_train", "n_test", *SHAPE, "schemes",
-                    *TRAINING, "steps_by_format", *FINETUNE, *PROBE, "rule_style", *RUN)  # fmt: skip
+LENGTHGEN_FIELDS = ("task", "base", "train_digits", "test_digits", "formats", "n_train", "n_test", "n_mixed", *SHAPE,
+                    "schemes", *TRAINING, "steps_by_format", *FINETUNE, *PROBE, "rule_style", *RUN)  # fmt: skip
 FLAGS = {"backend_model": ("--model",), "base_model": ("--finetune",)}
 SWEEP_DEFAULTS = {"radius": "1,2,4,6,8,10,15", "control": False, "out": "runs/sweep"}
 
