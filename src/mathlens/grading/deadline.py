@@ -18,10 +18,18 @@ An asynchronous exception lands wherever the thread happens to be, so it may be 
 the thread is inside ``fn``: never while ``within`` starts the watchdog or ends the call. Were it
 to land there (in ``Thread.start``, in an ``Event``'s condition), the call would end with its
 watchdog still armed, firing at the thread forever after, or with a lock left held. Hence the
-watchdog fires only while ``running`` is set, ``running``, ``ended`` and ``fired`` change only
-under one C lock, and the watchdog sleeps on a C lock that ending the call releases: nothing in
-the bookkeeping is Python code an interruption could cut in half, and an interruption already
-on its way when the call ends is drained before ``within`` returns.
+watchdog fires only while ``running`` is set *and* the thread's stack still holds the frame that
+calls ``fn`` (``_inside``), ``running``, ``ended`` and ``fired`` change only under one C lock, and
+the watchdog sleeps on a C lock that ending the call releases.
+
+The stack test is what keeps the watchdog from outliving ``fn``. CPython checks for pending work
+on entering any Python function, so an interruption sent just before ``fn`` returned lands on
+the way into ``_Call.end`` (before any ``try`` inside it could catch it). Without the test the
+call then never ended, and its watchdog fired at the thread every ``_AGAIN`` seconds for good
+(seen as ``OutOfTime`` in unrelated code and as a ``Thread.start`` that never returned). With
+it, only an interruption already on its way when ``fn`` returned can land there; ``within``
+catches that one and ends the call again, and no further one can be sent. An interruption
+already on its way when the call ends is drained before ``within`` returns.
 
 Drained, not cancelled: ``PyThreadState_SetAsyncExc(id, NULL)`` clears the thread's pending
 exception but leaves the interpreter's "asynchronous exception pending" flag raised (CPython
@@ -37,6 +45,7 @@ logging handler's, say) could stay held; math-verify and sympy hold none of thei
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 import time
 from typing import Callable, TypeVar
@@ -62,11 +71,20 @@ def within(seconds: float | None, fn: Callable[..., T], *args: object, **kwargs:
     call = _Call(threading.get_ident(), time.monotonic() + seconds)
     threading.Thread(target=call.watch, name="mathlens-deadline", daemon=True).start()
     try:
-        with call.lock:
-            call.running = True  # from here on the watchdog may interrupt: we are inside ``try``
-        return fn(*args, **kwargs)
+        return _inside(call, fn, args, kwargs)
     finally:
-        call.end()
+        try:
+            call.end()
+        except OutOfTime:  # sent just before ``fn`` returned, landed on entering ``end``: the last one
+            call.end()
+
+
+def _inside(call: _Call, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    """Run ``fn`` in the one frame the watchdog looks for on the thread's stack before it fires."""
+    with call.lock:
+        call.frame = sys._getframe()
+        call.running = True  # from here on the watchdog may interrupt: we are inside ``within``'s ``try``
+    return fn(*args, **kwargs)
 
 
 class _Call:
@@ -81,6 +99,7 @@ class _Call:
         self.running = False
         self.ended = False
         self.fired = False
+        self.frame: object | None = None  # ``_inside``'s frame while ``fn`` runs
 
     def watch(self) -> None:
         """The watchdog: sleep until the deadline (or the end), then interrupt until the end."""
@@ -90,9 +109,20 @@ class _Call:
                 if self.ended:
                     return
                 if self.running:
+                    if not self._in_fn():
+                        return  # ``fn`` is over (the thread is ending the call): nothing more to send
                     self.fired = True
                     _raise_in(self.target, OutOfTime)
             wait = _AGAIN
+
+    def _in_fn(self) -> bool:
+        """Whether the thread is still inside ``fn``: ``_inside``'s frame is on its stack."""
+        frame = sys._current_frames().get(self.target)
+        while frame is not None:
+            if frame is self.frame:
+                return True
+            frame = frame.f_back
+        return False
 
     def end(self) -> None:
         """Disarm the watchdog and drain an interruption not yet landed; one that lands while
@@ -103,6 +133,7 @@ class _Call:
                 with self.lock:
                     self.running = False
                     self.ended = True
+                    self.frame = None  # no cycle through the frame's locals
                     if self.fired:  # one may be pending, not yet raised: it must not land after we return
                         _drain(self.target)
                 break
