@@ -95,3 +95,49 @@ def test_copy_lines_ignore_the_arithmetic_and_catch_a_wrong_copy():
         carry_wrong = fmt.target(task, 4587, 396).replace("C:1", "C:0").replace("\n7 13", "\n7 3")
         assert carry_wrong != right and copy_lines(name, carry_wrong) == copy_lines(name, right)
     assert copy_lines("direct", "4983") is None
+
+
+def _scheme_model(scheme: str):
+    from mathlens.models import build_model
+
+    cfg = resolve(LengthGenConfig, train_digits="1-2", test_digits="1-4", n_layer=1, n_head=2, n_embd=32)
+    return build_model(["12+345=357", "9+9=18"], cfg.scheme_model(scheme), seed=0)
+
+
+@pytest.mark.parametrize("scheme", ["random", "abacus"])
+def test_training_noise_reaches_the_logits(scheme):
+    """GPT.forward once dropped ``noise`` on its way to ``hidden``: random offsets and Abacus shifts
+    were drawn in training and never seen, so those schemes trained as plain rotary/learned ones."""
+    import torch
+
+    model, tokenizer = _scheme_model(scheme)
+    x = torch.tensor([tokenizer.encode("12+345=357")] * 4)
+    noise = model.position_noise(*x.shape, torch.Generator().manual_seed(1))
+    assert noise and all(v.any() for v in noise.values()), noise  # every row moved somewhere
+    plain, _ = model(x)
+    shifted, _ = model(x, noise=noise)
+    assert not torch.allclose(plain, shifted)
+    assert torch.allclose(shifted, model(x, noise={k: v.clone() for k, v in noise.items()})[0])  # the noise, not chance
+
+
+@pytest.mark.parametrize("scheme,keys", [("rope", set()), ("random", {"positions"}), ("abacus", {"abacus_shift"})])
+def test_a_schemes_training_uses_what_it_says(scheme, keys, tmp_path, monkeypatch):
+    """Each training step hands the network the noise its scheme names, and nothing else."""
+    from mathlens.models import GPT
+    from mathlens.records import Example
+    from mathlens.train.core import TrainConfig
+    from mathlens.train.tiny import train
+
+    model, tokenizer = _scheme_model(scheme)
+    seen: list[set[str]] = []
+    hidden = GPT.hidden
+
+    def spy(self, idx, cache=None, last_only=False, pad=None, noise=None):
+        if self.training:
+            seen.append(set(noise or {}))
+        return hidden(self, idx, cache, last_only, pad, noise)
+
+    monkeypatch.setattr(GPT, "hidden", spy)
+    rows = [Example(i, "addition", ab, f"{ab[0]}+{ab[1]}=", str(sum(ab)), str(sum(ab)), "train") for i, ab in enumerate([(12, 345), (9, 9)])]
+    train(model, tokenizer, rows, TrainConfig(steps=3, batch_size=2, warmup_steps=1, eval_every=0), tmp_path, progress=False)
+    assert seen == [keys] * 3, seen

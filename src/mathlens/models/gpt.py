@@ -254,8 +254,10 @@ class GPT(nn.Module):
         its attention output and MLP for that position alone, as no other one needs them.
         ``pad`` (B,): how many pad tokens start each row (prompts of several lengths in one
         batch); a row's positions then count from its first real token and no query sees a pad.
+        ``noise`` (training only, from ``position_noise``): the scheme's random positions or
+        Abacus place shift, which is how those schemes train every position the tests need.
         """
-        logits = self.lm_head(self.hidden(idx, cache, last_only, pad))  # (B, T, vocab)
+        logits = self.lm_head(self.hidden(idx, cache, last_only, pad, noise))  # (B, T, vocab)
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
