@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU wheel of torch (pip finds it locally here; elsewhere from PyPI).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench sweep lso-smollm2 lengthgen-smollm2 incontext-smollm2 lengthgen eval-demo improve corpus-demo clean
+.PHONY: demo test bench sweep sweep-sizes lso-smollm2 lengthgen-smollm2 incontext-smollm2 lengthgen eval-demo improve corpus-demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ test: $(VENV)/.installed
 sweep: $(VENV)/.installed
 	$(BIN)/mathlens sweep --config configs/sweep.yaml
 	$(BIN)/mathlens sweep --config configs/positions.yaml
+
+# The paper's size claim: the same sweep (half-sides 5-20, 3 seeds) at widths 128 and 224 (3x the
+# parameters), drawn on one axis; direct answers ~70 min on 2 cores. SWEEP_FORMAT=scratchpad for
+# the scratchpad arm.
+SWEEP_FORMAT ?= direct
+sweep-sizes: $(VENV)/.installed
+	$(BIN)/mathlens sweep --config configs/sweep_sizes.yaml --format $(SWEEP_FORMAT) --out runs/sweep-sizes/$(SWEEP_FORMAT)-w128
+	$(BIN)/mathlens sweep --config configs/sweep_sizes.yaml --format $(SWEEP_FORMAT) --n-embd 224 --out runs/sweep-sizes/$(SWEEP_FORMAT)-w224
+	$(BIN)/python -m mathlens.lab.compare runs/sweep-sizes/$(SWEEP_FORMAT)-w128 runs/sweep-sizes/$(SWEEP_FORMAT)-w224 --out runs/sweep-sizes/$(SWEEP_FORMAT).png
 
 # LSO on the real pretrained model (SmolLM2-135M-Instruct fine-tuned, and its random-split
 # control), CPU-sized; configs/lso_smollm2_gpu.yaml is the paper's budget for a GPU.

@@ -92,12 +92,13 @@ def _outline(ax, squares: Sequence[Square]) -> None:
 
 
 def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
-    """Test accuracy against square side (one line per centre); with several centres, a
-    second panel against centre (one line per side)."""
+    """Test accuracy against square side (one line per centre, or per ``group`` where rows name
+    one: several sweeps compared); with several centres, a second panel against centre (one line
+    per side)."""
     by_center: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
-        by_center[r["center"]].append(r)
-    several = len(by_center) > 1
+        by_center[r.get("group") or f"centre {r['center']}"].append(r)
+    several = len({r["center"] for r in rows}) > 1
     fig, axes = plt.subplots(1, 2 if several else 1, figsize=(11 if several else 6, 4.2), squeeze=False)
     ax = axes[0][0]
     for center, group in by_center.items():
@@ -108,7 +109,7 @@ def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
             yerr=_spread(group),
             marker="o",
             capsize=3,
-            label=f"centre {center}",
+            label=center,
         )
         for r in group:  # each seed's run, faint, so that the spread is seen and not only summarised
             seeds = r.get("test_by_seed") or []
@@ -132,7 +133,7 @@ def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
     ax.legend(fontsize=8)
     if several:
         ax2 = axes[0][1]
-        centers = list(by_center)
+        centers = list(dict.fromkeys(r["center"] for r in rows))
         for side in sorted({r["side"] for r in rows}):
             acc = {r["center"]: r["test_acc"] for r in rows if r["side"] == side}
             ax2.plot(range(len(centers)), [acc.get(c, np.nan) for c in centers], marker="o", label=f"side {side}")
