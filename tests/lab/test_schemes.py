@@ -132,12 +132,22 @@ def test_a_schemes_training_uses_what_it_says(scheme, keys, tmp_path, monkeypatc
     seen: list[set[str]] = []
     hidden = GPT.hidden
 
-    def spy(self, idx, cache=None, last_only=False, pad=None, noise=None):
+    def spy(self, idx, cache=None, last_only=False, pad=None, noise=None, coords=None):
         if self.training:
             seen.append(set(noise or {}))
-        return hidden(self, idx, cache, last_only, pad, noise)
+        return hidden(self, idx, cache, last_only, pad, noise, coords)
 
     monkeypatch.setattr(GPT, "hidden", spy)
     rows = [Example(i, "addition", ab, f"{ab[0]}+{ab[1]}=", str(sum(ab)), str(sum(ab)), "train") for i, ab in enumerate([(12, 345), (9, 9)])]
     train(model, tokenizer, rows, TrainConfig(steps=3, batch_size=2, warmup_steps=1, eval_every=0), tmp_path, progress=False)
     assert seen == [keys] * 3, seen
+
+
+def test_the_coupled_scheme_trains_reversed_formats_on_place_and_slot_ids(tmp_path):
+    cfg = small(tmp_path, formats="direct,rule,tir", schemes="coupled")
+    assert cfg.scheme_model("coupled").positions == "coupled"
+    result = lg.run_lengthgen(cfg, progress=False)
+    assert set(result["curves"]) == {"coupled/direct", "coupled/rule"}  # tir has no ids: skipped
+    rows = [json.loads(line) for line in (tmp_path / "coupled" / "rule" / "predictions.jsonl").read_text().splitlines()]
+    a, b = rows[-1]["operands"]
+    assert rows[-1]["prompt"] == f"{str(a)[::-1]}+{str(b)[::-1]}="

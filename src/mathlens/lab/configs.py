@@ -152,6 +152,7 @@ class Scheme:
     abacus: bool = False  # digit places, shifted in training to reach the test lengths (McLeish et al. 2024)
     reverse: bool = False  # direct answers least significant digit first (Lee et al. 2023)
     hints: bool = False  # a place marker before every digit, from a random letter in training (Zhou et al. 2023)
+    couple: bool = False  # (place, slot) ids from the text, numbers reversed (Cho et al. 2024; formats.coupling)
 
 
 SCHEMES = {
@@ -162,6 +163,8 @@ SCHEMES = {
     # training sums right), more than this machine's budget gives each pair.
     "abacus": Scheme(abacus=True, reverse=True),
     "hints": Scheme(hints=True),
+    # Position coupling: direct, scratchpad and the compact rule; every number reversed.
+    "coupled": Scheme(positions="coupled", couple=True),
 }
 
 

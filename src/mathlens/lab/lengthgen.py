@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..backends.tiny import TinyBackend
 from ..formats import Format, IndexHints, Reversed, make_format
+from ..formats.coupling import Coupled
 from ..formats.numbers import HINTS
 from ..models import build_model, resolve_device
 from ..records import Example, write_jsonl
@@ -64,6 +65,8 @@ def format_for(name: str, cfg: LengthGenConfig, scheme: str | None = None) -> Fo
         return Reversed()
     if scheme and SCHEMES[scheme].hints:
         return IndexHints(fmt)
+    if scheme and SCHEMES[scheme].couple:
+        return Coupled(fmt)
     return fmt
 
 
@@ -92,7 +95,8 @@ def run_format(
     else:
         train_rows = [e for e in examples if e.split == "train"]
         texts = [e.prompt + e.target for e in examples]  # test lengths included
-        model, tokenizer = build_model(texts, cfg.model, cfg.train.seed, block_multiple=64)
+        coupler = name if cfg.model.positions == "coupled" else ""
+        model, tokenizer = build_model(texts, cfg.model, cfg.train.seed, block_multiple=64, coupler=coupler)
         model.to(resolve_device(cfg.device))
         extra = {"task": task.params(), "format": name, "scheme": scheme, "config": asdict(cfg)}
         train(

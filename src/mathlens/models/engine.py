@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -62,12 +62,16 @@ def generate_ids(
     u: torch.Tensor | None = None,
     stop: Sequence[Sequence[int]] = (),
     pad: torch.Tensor | None = None,
+    coords: torch.Tensor | None = None,
+    next_coords: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Continue a (B, T) batch of equal-length prompts → (B, ≤max_new_tokens).
 
     ``u`` (B, ≥max_new_tokens): each row's uniforms when sampling. A row ends at end-of-answer
     or right after any ``stop`` token sequence (kept in the output); ended rows pad with eos.
     ``pad`` (B,): prompts of several lengths, left-padded by that many tokens each.
+    ``coords`` (B, T, 2) and ``next_coords`` (new tokens (B,) → their (B, 1, 2)): the
+    (place, slot) ids a coupled model reads, for the prompts and then for each new token.
     """
     B, T = prompt.shape
     longest = T - (0 if pad is None else int(pad.min()))
@@ -75,12 +79,12 @@ def generate_ids(
     if max_new_tokens <= 0:
         return prompt.new_zeros((B, 0))
     weight = model.wte.weight
-    if pad is None:
+    if pad is None and coords is None:
         split, heads, rows = _shared_prefix(prompt)
-    else:  # padded rows share no heads worth finding
+    else:  # padded rows share no heads worth finding; coupled ids may differ where tokens agree
         split, heads, rows = T, prompt, torch.arange(B, device=prompt.device)
     cache = KVCache(model.config, len(heads), T + max_new_tokens, weight.device, weight.dtype)
-    logits, _ = model(heads, cache=cache, last_only=True, pad=pad)
+    logits, _ = model(heads, cache=cache, last_only=True, pad=pad, coords=coords)
     if split < T or len(heads) < B:
         cache.select_rows(rows)
         logits = model(prompt[:, split:], cache=cache, last_only=True)[0] if split < T else logits[rows]
@@ -98,7 +102,7 @@ def generate_ids(
                 done |= (out[:, step + 1 - len(s) : step + 1] == s).all(dim=1)
         if bool(done.all()) or step == max_new_tokens - 1:
             return out[:, : step + 1]
-        logits, _ = model(nxt[:, None], cache=cache, pad=pad)
+        logits, _ = model(nxt[:, None], cache=cache, pad=pad, coords=None if next_coords is None else next_coords(nxt))
     return out
 
 
@@ -174,8 +178,30 @@ def decode(
         batch = torch.tensor(rows, dtype=torch.long, device=device)
         pad = torch.tensor(pads, device=device) if any(pads) else None
         u = torch.stack([uniforms(seeds[i], max_new_tokens) for i in chunk]) if temperature > 0 else None
-        new = generate_ids(model, batch, max_new_tokens, tokenizer.eos_id, temperature, top_p, u, stop_ids, pad)
+        ids = {}
+        if model.config.coupler:
+            ids = _coupled_ids(model.config.coupler, tokenizer, [prompts[i] for i in chunk], pads, device)
+        new = generate_ids(model, batch, max_new_tokens, tokenizer.eos_id, temperature, top_p, u, stop_ids, pad, **ids)
         for i, ids in zip(chunk, new.tolist()):
             completions[i] = tokenizer.decode(ids)
     model.train(was_training)
     return completions
+
+
+def _coupled_ids(name: str, tokenizer: CharTokenizer, prompts: Sequence[str], pads: Sequence[int], device) -> dict:
+    """``coords`` and ``next_coords`` for ``generate_ids``: each row's coupler reads its prompt,
+    then every token the row writes (an end or pad token, no character, gets (0, 0))."""
+    from ..formats.coupling import make_coupler
+
+    couplers = [make_coupler(name, p) for p in prompts]
+    rows = [[(0, 0)] * pad + c.prompt_coords for pad, c in zip(pads, couplers)]
+    n_special = len(tokenizer.specials)
+
+    def next_coords(tokens: torch.Tensor) -> torch.Tensor:
+        step = []
+        for c, t in zip(couplers, tokens.tolist()):
+            char = tokenizer.chars[t - n_special] if t >= n_special else ""
+            step.append(c.feed(char) or [(0, 0)])
+        return torch.tensor(step, device=device)
+
+    return {"coords": torch.tensor(rows, device=device), "next_coords": next_coords}

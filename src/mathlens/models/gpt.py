@@ -32,6 +32,9 @@ class GPTConfig:
     sequences are short; decoding starts at 0 as usual. ``shape.abacus`` (McLeish et al. 2024)
     adds each digit's place in its run of digits (1, 2, …; 0 for other tokens), shifted in
     training by a random 0..``shape.abacus_offset`` per row so that longer numbers' places train.
+    ``shape.positions == "coupled"`` takes each token's (place, slot) from the text instead
+    (``coords``, made by ``formats.coupling`` for the format named ``coupler``): half of each
+    head's rotary pairs turn by the place, half by the slot.
 
     Checkpoints keep ``to_dict()`` (``shape`` nested); ``from_dict`` also reads the flat dict
     of the two configs' merged fields that checkpoints held before.
@@ -42,10 +45,13 @@ class GPTConfig:
     shape: ModelConfig = field(default_factory=ModelConfig)
     rope_base: float = 10000.0
     digit_ids: tuple[int, ...] = ()
+    coupler: str = ""  # with coupled positions: the format whose (place, slot) ids the model reads
 
     def __post_init__(self) -> None:
         if self.shape.abacus and not self.digit_ids:
             raise MathlensError("abacus needs the digit tokens (digit_ids), and the texts have no digits")
+        if (self.shape.positions == "coupled") != bool(self.coupler):
+            raise MathlensError("coupled positions and a coupler (the format that gives the ids) go together")
         object.__setattr__(self, "digit_ids", tuple(self.digit_ids))
 
     @property
@@ -109,6 +115,18 @@ def rope_tables(config: GPTConfig, device) -> tuple[torch.Tensor, torch.Tensor]:
     inv_freq = 1.0 / (config.rope_base ** (torch.arange(0, head_dim, 2, device=device).float() / head_dim))
     angles = torch.outer(torch.arange(config.block_size, device=device).float(), inv_freq)  # (T, hd/2)
     return angles.cos(), angles.sin()
+
+
+def coupled_rope(config: GPTConfig, coords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotary tables from (B, T, 2) (place, slot) ids: the first half of each head's rotary
+    pairs turns by the place, the second by the slot; (B, 1, T, hd/2) each."""
+    pairs = config.shape.n_embd // config.shape.n_head // 2
+    half = pairs // 2  # with an odd number of pairs the last one does not turn
+    inv_freq = 1.0 / (config.rope_base ** (torch.arange(half, device=coords.device).float() / max(1, half)))
+    place, slot = coords[..., 0:1].float(), coords[..., 1:2].float()
+    still = place.new_zeros((*place.shape[:-1], pairs - 2 * half))
+    angles = torch.cat((place * inv_freq, slot * inv_freq, still), dim=-1)  # (B, T, hd/2)
+    return angles.cos()[:, None], angles.sin()[:, None]
 
 
 def digit_runs(is_digit: torch.Tensor, before: torch.Tensor | None = None) -> torch.Tensor:
@@ -247,6 +265,7 @@ class GPT(nn.Module):
         last_only: bool = False,
         pad: torch.Tensor | None = None,
         noise: dict | None = None,
+        coords: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits for every position, and the mean cross-entropy where targets != -100.
 
@@ -256,8 +275,9 @@ class GPT(nn.Module):
         batch); a row's positions then count from its first real token and no query sees a pad.
         ``noise`` (training only, from ``position_noise``): the scheme's random positions or
         Abacus place shift, which is how those schemes train every position the tests need.
+        ``coords`` (B, T, 2): each token's (place, slot), which coupled positions need.
         """
-        logits = self.lm_head(self.hidden(idx, cache, last_only, pad, noise))  # (B, T, vocab)
+        logits = self.lm_head(self.hidden(idx, cache, last_only, pad, noise, coords))  # (B, T, vocab)
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
@@ -270,6 +290,7 @@ class GPT(nn.Module):
         last_only: bool = False,
         pad: torch.Tensor | None = None,
         noise: dict | None = None,
+        coords: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The final (normed) hidden states, (B, T, C): what the LM head reads, and a reward head too."""
         T = idx.size(1)
@@ -282,6 +303,9 @@ class GPT(nn.Module):
             seen = (keys[None, :] <= steps[:, None])[None] & (keys[None, None, :] >= pad[:, None, None])
             mask = (seen | (keys[None, :] == steps[:, None])[None])[:, None]  # a pad sees itself: no empty row
         longest = start + T if pad is None else start + T - int(pad.min())  # no device sync unpadded
+        coupled = self.config.shape.positions == "coupled"
+        if coupled and (coords is None or coords.shape[:2] != idx.shape):
+            raise ValueError(f"coupled positions need coords of shape {(*idx.shape, 2)} for every token")
         if longest > self.config.block_size:
             raise ValueError(f"sequence of {longest} tokens exceeds block_size={self.config.block_size}")
         if noise and "positions" in noise:
@@ -297,6 +321,8 @@ class GPT(nn.Module):
         rope = None
         if self.wpe is not None:
             x = x + self.wpe(positions)
+        elif coupled:
+            rope = coupled_rope(self.config, coords)
         elif self.config.shape.positions == "none":
             pass
         elif positions.dim() == 1:

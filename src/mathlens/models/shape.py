@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-POSITIONS = ("learned", "rope", "none")
+POSITIONS = ("learned", "rope", "none", "coupled")
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,9 @@ class ModelConfig:
     The position schemes for length generalization: ``positions: none`` (no position signal
     but causal order), ``random_positions`` (in training, each row starts at a random
     position, so that every position of the block is trained; after Ruoss et al. 2023) and ``abacus`` (each digit's place in its number as an extra
-    embedding, trained with a random 0..abacus_offset shift, McLeish et al. 2024).
+    embedding, trained with a random 0..abacus_offset shift, McLeish et al. 2024), and
+    ``positions: coupled`` (each token's (place, slot) from what it means, as rotary angles:
+    position coupling, Cho et al. 2024; ``formats/coupling.py``).
     """
 
     n_layer: int = field(default=2, metadata={"help": "Transformer layers."})
@@ -38,5 +40,7 @@ class ModelConfig:
             raise MathlensError(f"n_embd={self.n_embd} must be a positive multiple of n_head={self.n_head}")
         if self.abacus_offset < 0 or (self.abacus_offset and not self.abacus):
             raise MathlensError(f"abacus_offset={self.abacus_offset}: a shift of 0 or more, with abacus on")
+        if self.positions == "coupled" and (self.random_positions or self.abacus):
+            raise MathlensError("coupled positions are relative already: no random_positions or abacus with them")
         if self.random_positions and self.positions != "learned":
             raise MathlensError("random_positions shifts learned positions (rope is shift-free): use positions: learned")

@@ -48,6 +48,17 @@ def encode_examples(tokenizer: CharTokenizer, examples: Sequence[Example]) -> tu
     return inputs, targets
 
 
+def encode_coords(coupler: str, examples: Sequence[Example], width: int) -> torch.Tensor:
+    """(N, width, 2) (place, slot) ids of ``encode_examples``' inputs for a coupled model (0 on padding)."""
+    from ..formats.coupling import coords
+
+    out = torch.zeros((len(examples), width, 2), dtype=torch.long)
+    for i, e in enumerate(examples):
+        row = coords(coupler, e.prompt, e.target)[:width]
+        out[i, : len(row)] = torch.tensor(row)
+    return out
+
+
 def exact_match(model: GPT, tokenizer: CharTokenizer, examples: Sequence[Example], max_new_tokens: int) -> float:
     """Share of examples whose greedy completion ends as the target does (no tools run);
     the target's last line, not ``answer``, so that formats which rewrite numbers count too."""
@@ -76,6 +87,7 @@ def train(
     log_path = out_dir / "train_log.jsonl"
 
     inputs, targets = encode_examples(tokenizer, examples)
+    coords = encode_coords(model.config.coupler, examples, inputs.size(1)) if model.config.coupler else None
     lengths = (targets != -100).int().cumsum(1).argmax(1) + 1  # each row's last scored position, plus one
     device = model.wte.weight.device
     if inputs.size(1) > model.config.block_size:
@@ -115,7 +127,8 @@ def train(
                 idx = torch.randint(len(inputs), (config.batch_size,), generator=sampler)
                 width = int(lengths[idx].max())  # the batch's own width: causal rows ignore padding after them
                 x, y = inputs[idx, :width].to(device), targets[idx, :width].to(device)
-                _, loss = model(x, y, noise=model.position_noise(*x.shape, sampler))
+                ids = None if coords is None else coords[idx, :width].to(device)
+                _, loss = model(x, y, noise=model.position_noise(*x.shape, sampler), coords=ids)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
