@@ -1,6 +1,6 @@
 """Position coupling: every digit's place is its significance in the number it restates, in
 the prompt and in every line of every format, whatever the lengths; decoding computes the same
-ids as training; and the model sees only differences of ids."""
+ids as training; training shifts each row's places by one random offset."""
 
 import random
 
@@ -10,7 +10,6 @@ import torch
 from mathlens.formats import make_format
 from mathlens.formats.coupling import Coupled, coords, make_coupler
 from mathlens.models import build_model
-from mathlens.models.engine import decode
 from mathlens.models.shape import ModelConfig
 from mathlens.tasks import make_task
 
@@ -81,34 +80,49 @@ def test_every_digit_sits_at_its_place_at_every_length(name):
 
 
 def test_decoding_computes_the_ids_training_uses():
-    """Greedy decoding with the KV cache, token by token, must pick what one pass over the whole
-    text with ``coords`` (as training feeds it) picks at every position."""
+    """The engine's ids for each new token, fed the target token by token, are the ids training
+    computes from the whole text; and a KV-cached greedy decode with them picks what one pass
+    over the whole sequence picks at every position."""
+    from mathlens.models.engine import _coupled_ids, generate_ids
+
     fmt = Coupled(make_format("rule"))
     pairs = [(857, 96), (5, 7), (1234, 98765)]
-    texts = [fmt.prompt(TASK, a, b) + fmt.target(TASK, a, b) for a, b in pairs]
+    prompts = [fmt.prompt(TASK, a, b) for a, b in pairs]
+    texts = [p + fmt.target(TASK, a, b) for p, (a, b) in zip(prompts, pairs)]
     model, tokenizer = build_model(texts, ModelConfig(1, 2, 32, "coupled"), seed=0, block_multiple=64, coupler="rule")
+    for prompt, text in zip(prompts, texts):
+        ids = _coupled_ids("rule", tokenizer, [prompt], [0], "cpu")
+        fed = [ids["next_coords"](torch.tensor([t])).tolist()[0][0] for t in tokenizer.encode(text[len(prompt):])]
+        assert ids["coords"].tolist()[0] + fed == [list(c) for c in coords("rule", prompt, text[len(prompt):])]
     with torch.no_grad():  # sharp attention, so that the ids decide what is picked
         for block in model.blocks:
             block.attn.qkv.weight.mul_(30)
     model.eval()
-    prompts = [fmt.prompt(TASK, a, b) for a, b in pairs]
-    for prompt, completion in zip(prompts, decode(model, tokenizer, prompts, 40)):
-        text = prompt + completion
-        ids = torch.tensor([tokenizer.encode(text)])
-        logits, _ = model(ids, coords=torch.tensor([coords("rule", prompt, completion)]))
-        assert logits[0, len(prompt) - 1 : -1].argmax(-1).tolist() == ids[0, len(prompt) :].tolist()
+    for prompt in prompts:
+        start = torch.tensor([tokenizer.encode(prompt)])
+        new = generate_ids(model, start, 30, tokenizer.eos_id, **_coupled_ids("rule", tokenizer, [prompt], [0], "cpu"))
+        whole = torch.cat([start, new], 1)
+        again = _coupled_ids("rule", tokenizer, [prompt], [0], "cpu")
+        ids = torch.cat([again["coords"], *(again["next_coords"](t[None]) for t in new[0])], 1)
+        logits, _ = model(whole, coords=ids)
+        assert logits[0, start.size(1) - 1 : -1].argmax(-1).tolist() == new[0].tolist()
 
 
-def test_the_model_sees_only_differences_of_ids():
-    """Shifting every place or every slot by the same amount leaves the logits as they were:
-    "the same place, one step back" is one offset at any length."""
-    model, tokenizer = build_model(["758+69=359"], ModelConfig(2, 2, 32, "coupled"), seed=0, coupler="direct")
-    ids = torch.tensor([tokenizer.encode("758+69=359")])
-    base = torch.tensor([coords("direct", "758+69=", "359")])
-    logits, _ = model(ids, coords=base)
-    for shift in ([5, 0], [0, 9], [3, 40]):
-        assert torch.allclose(model(ids, coords=base + torch.tensor(shift))[0], logits, atol=1e-4)
-    assert not torch.allclose(model(ids, coords=base * torch.tensor([2, 1]))[0], logits, atol=1e-4)
+def test_training_shifts_every_place_of_a_row_by_one_random_offset():
+    """Each row's places move together, so that its relations hold; rows move differently, so
+    that the places of longer tests are trained too. Slots turn rotary angles: a shift of all
+    of them changes nothing."""
+    shape = ModelConfig(2, 2, 32, "coupled", coupled_offset=6)
+    model, tokenizer = build_model(["758+69=359"] * 4, shape, seed=0, coupler="direct")
+    ids = torch.tensor([tokenizer.encode("758+69=359")] * 4)
+    base = torch.tensor([coords("direct", "758+69=", "359")] * 4)
+    shift = model.position_noise(*ids.shape, torch.Generator().manual_seed(0))["coupled_shift"]
+    assert shift.shape == (4,) and len(set(shift.tolist())) > 1 and 0 <= int(shift.min()) <= int(shift.max()) <= 6
+    shifted, _ = model(ids, coords=base, noise={"coupled_shift": shift})
+    by_hand, _ = model(ids, coords=base + torch.stack([shift, torch.zeros_like(shift)], 1)[:, None, :])
+    plain, _ = model(ids, coords=base)
+    assert torch.allclose(shifted, by_hand) and not torch.allclose(shifted, plain)
+    assert torch.allclose(model(ids, coords=base + torch.tensor([0, 7]))[0], plain, atol=1e-5)
 
 
 def test_coupling_is_refused_where_it_has_no_ids():

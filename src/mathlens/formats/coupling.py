@@ -10,8 +10,11 @@ given by what it means, so that every copy a trace makes is the same offset at a
 - ``slot``: the line, the prompt being line 0. Each step of a trace has the same number of lines,
   so a line restated from the step before is always the same number of slots back.
 
-The model turns both into rotary angles (``positions: coupled``), so attention sees only the
-differences: "same place, one step back" is one offset at 3 digits and at 30.
+The model (``positions: coupled``) adds a learned embedding of the place, shifted in training by
+a random offset per row so that the places of longer tests have been trained (as Cho et al.
+shift theirs), and turns the slot into the rotary position. (Rotary angles for the place too,
+tried first, fitted 1-5-digit direct sums and failed from 7 digits: longer operands bring
+place differences that training never showed.)
 
 Numbers are written least significant digit first (``Coupled``), as Cho et al., Lee et al. and
 McLeish et al. write them: a digit's place is then known the moment it is written (its number's

@@ -229,14 +229,15 @@ class LengthGenConfig:
         return replace(self.train, steps=self.steps_by_format.get(name, self.train.steps))
 
     def scheme_model(self, name: str) -> ModelConfig:
-        """The model under scheme ``name``; Abacus shifts places far enough in training that
-        the longest test sum's places have all been trained."""
+        """The model under scheme ``name``; Abacus and coupled positions shift places far enough
+        in training that the longest test sum's places have all been trained."""
         scheme = SCHEMES[name]
-        offset = max(self.test_digits) - max(self.train_digits) + 1 if scheme.abacus else 0
+        offset = max(self.test_digits) - max(self.train_digits) + 1
         return replace(
             self.model,
             positions=scheme.positions,
             random_positions=scheme.random_positions,
             abacus=scheme.abacus,
-            abacus_offset=offset,
+            abacus_offset=offset if scheme.abacus else 0,
+            coupled_offset=offset if scheme.couple else 0,
         )

@@ -32,9 +32,11 @@ class GPTConfig:
     sequences are short; decoding starts at 0 as usual. ``shape.abacus`` (McLeish et al. 2024)
     adds each digit's place in its run of digits (1, 2, …; 0 for other tokens), shifted in
     training by a random 0..``shape.abacus_offset`` per row so that longer numbers' places train.
-    ``shape.positions == "coupled"`` takes each token's (place, slot) from the text instead
-    (``coords``, made by ``formats.coupling`` for the format named ``coupler``): half of each
-    head's rotary pairs turn by the place, half by the slot.
+    ``shape.positions == "coupled"`` (Cho et al. 2024) takes each token's (place, slot) from
+    the text instead (``coords``, made by ``formats.coupling`` for the format named
+    ``coupler``): the place through a learned table, shifted in training by a random
+    0..``shape.coupled_offset`` per row as Abacus places are, the slot (the line) as the
+    rotary position, so that "the same line one step back" is one offset at any length.
 
     Checkpoints keep ``to_dict()`` (``shape`` nested); ``from_dict`` also reads the flat dict
     of the two configs' merged fields that checkpoints held before.
@@ -115,18 +117,6 @@ def rope_tables(config: GPTConfig, device) -> tuple[torch.Tensor, torch.Tensor]:
     inv_freq = 1.0 / (config.rope_base ** (torch.arange(0, head_dim, 2, device=device).float() / head_dim))
     angles = torch.outer(torch.arange(config.block_size, device=device).float(), inv_freq)  # (T, hd/2)
     return angles.cos(), angles.sin()
-
-
-def coupled_rope(config: GPTConfig, coords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rotary tables from (B, T, 2) (place, slot) ids: the first half of each head's rotary
-    pairs turns by the place, the second by the slot; (B, 1, T, hd/2) each."""
-    pairs = config.shape.n_embd // config.shape.n_head // 2
-    half = pairs // 2  # with an odd number of pairs the last one does not turn
-    inv_freq = 1.0 / (config.rope_base ** (torch.arange(half, device=coords.device).float() / max(1, half)))
-    place, slot = coords[..., 0:1].float(), coords[..., 1:2].float()
-    still = place.new_zeros((*place.shape[:-1], pairs - 2 * half))
-    angles = torch.cat((place * inv_freq, slot * inv_freq, still), dim=-1)  # (B, T, hd/2)
-    return angles.cos()[:, None], angles.sin()[:, None]
 
 
 def digit_runs(is_digit: torch.Tensor, before: torch.Tensor | None = None) -> torch.Tensor:
@@ -232,7 +222,7 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(config.shape.n_embd)
         self.lm_head = nn.Linear(config.shape.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.wte.weight  # weight tying: one table for reading and writing tokens
-        if config.shape.positions == "rope":
+        if config.shape.positions in ("rope", "coupled"):
             cos, sin = rope_tables(config, device="cpu")
             self.register_buffer("rope_cos", cos, persistent=False)
             self.register_buffer("rope_sin", sin, persistent=False)
@@ -242,6 +232,9 @@ class GPT(nn.Module):
             is_digit = torch.zeros(config.vocab_size, dtype=torch.bool)
             is_digit[list(config.digit_ids)] = True
             self.register_buffer("is_digit", is_digit, persistent=False)
+        self.wcp = None
+        if config.shape.positions == "coupled":  # a number never has more places than the block has tokens
+            self.wcp = nn.Embedding(config.block_size + config.shape.coupled_offset + 1, config.shape.n_embd)
         self.apply(self._init_weights)
         # Scaled init of the residual projections (GPT-2): keeps the residual stream's
         # variance from growing with depth.
@@ -322,7 +315,12 @@ class GPT(nn.Module):
         if self.wpe is not None:
             x = x + self.wpe(positions)
         elif coupled:
-            rope = coupled_rope(self.config, coords)
+            place = coords[..., 0]
+            if noise and "coupled_shift" in noise:
+                place = place + noise["coupled_shift"][:, None]
+            x = x + self.wcp(place.clamp(max=self.wcp.num_embeddings - 1))
+            slot = coords[..., 1].clamp(max=self.config.block_size - 1)
+            rope = (self.rope_cos[slot][:, None], self.rope_sin[slot][:, None])
         elif self.config.shape.positions == "none":
             pass
         elif positions.dim() == 1:
@@ -342,6 +340,9 @@ class GPT(nn.Module):
         if self.config.random_span:
             start = torch.randint(0, self.config.random_span - length + 1, (batch, 1), generator=generator)
             noise["positions"] = (start + torch.arange(length)).to(device)
+        if self.config.shape.coupled_offset:
+            shift = torch.randint(0, self.config.shape.coupled_offset + 1, (batch,), generator=generator)
+            noise["coupled_shift"] = shift.to(device)
         if self.config.shape.abacus and self.config.shape.abacus_offset:
             shift = torch.randint(0, self.config.shape.abacus_offset + 1, (batch,), generator=generator)
             noise["abacus_shift"] = shift.to(device)

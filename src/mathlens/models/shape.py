@@ -19,8 +19,8 @@ class ModelConfig:
     but causal order), ``random_positions`` (in training, each row starts at a random
     position, so that every position of the block is trained; after Ruoss et al. 2023) and ``abacus`` (each digit's place in its number as an extra
     embedding, trained with a random 0..abacus_offset shift, McLeish et al. 2024), and
-    ``positions: coupled`` (each token's (place, slot) from what it means, as rotary angles:
-    position coupling, Cho et al. 2024; ``formats/coupling.py``).
+    ``positions: coupled`` (each token's (place, slot) from what it means: position coupling,
+    Cho et al. 2024; ``formats/coupling.py``), places shifted in training by 0..coupled_offset.
     """
 
     n_layer: int = field(default=2, metadata={"help": "Transformer layers."})
@@ -30,6 +30,7 @@ class ModelConfig:
     random_positions: bool = False
     abacus: bool = False
     abacus_offset: int = 0
+    coupled_offset: int = 0  # coupled positions: places shifted in training by a random 0..coupled_offset
 
     def __post_init__(self) -> None:  # checked when the config is read, not after data is written
         from ..errors import MathlensError
@@ -41,6 +42,8 @@ class ModelConfig:
         if self.abacus_offset < 0 or (self.abacus_offset and not self.abacus):
             raise MathlensError(f"abacus_offset={self.abacus_offset}: a shift of 0 or more, with abacus on")
         if self.positions == "coupled" and (self.random_positions or self.abacus):
-            raise MathlensError("coupled positions are relative already: no random_positions or abacus with them")
+            raise MathlensError("coupled positions carry places and lines already: no random_positions or abacus with them")
+        if self.coupled_offset < 0 or (self.coupled_offset and self.positions != "coupled"):
+            raise MathlensError(f"coupled_offset={self.coupled_offset}: a shift of 0 or more, with positions: coupled")
         if self.random_positions and self.positions != "learned":
             raise MathlensError("random_positions shifts learned positions (rope is shift-free): use positions: learned")
