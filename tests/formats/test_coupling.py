@@ -135,3 +135,11 @@ def test_coupling_is_refused_where_it_has_no_ids():
         make_coupler("direct", "what is 2+2?")
     with pytest.raises(MathlensError, match="coupler"):
         build_model(["1+1=2"], ModelConfig(1, 2, 32, "coupled"), seed=0)
+
+
+def test_traces_read_coupled_sums_the_usual_way_round():
+    from mathlens.lab.traces import consistent_sums, readable
+
+    target = Coupled(make_format("rule")).target(TASK, 4857, 396)
+    assert consistent_sums(readable(target, coupled=True)) == (4, 4)
+    assert consistent_sums(readable(target, coupled=False))[0] < 4  # "7 31" is no sum of 5 and 8

@@ -166,7 +166,7 @@ def coords(name: str, prompt: str, target: str) -> list[tuple[int, int]]:
     return coupler.prompt_coords + coupler.feed(target)
 
 
-def _reverse_values(line: str) -> str:
+def reverse_values(line: str) -> str:
     """A compact rule line with its values reversed and its line number kept (``10 F``)."""
     key, sep, rest = line.partition(" ")
     return key + sep + reverse_numbers(rest)
@@ -199,7 +199,7 @@ class Coupled(Format):
     def target(self, task: Task, a: int, b: int) -> str:
         lines = self.inner.target(task, a, b).split("\n")
         if self.inner.name == "rule":
-            return "\n".join([*map(_reverse_values, lines[:-1]), reverse_numbers(lines[-1])])
+            return "\n".join([*map(reverse_values, lines[:-1]), reverse_numbers(lines[-1])])
         return reverse_numbers("\n".join(lines))
 
     def read(self, completion: str) -> str | None:

@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from ..formats.coupling import reverse_values
 from ..formats.numbers import strip_hints
 from ..tasks import make_task
 from .lengthgen import format_for
@@ -49,6 +50,13 @@ def consistent_sums(completion: str) -> tuple[int, int]:
             total += 1
             good += int(last) == d1 + d2 + carry
     return good, total
+
+
+def readable(completion: str, coupled: bool) -> str:
+    """A completion as the usual rule trace writes it: hints dropped, and under position
+    coupling (values least significant digit first) every value turned the usual way round."""
+    text = strip_hints(completion)
+    return "\n".join(map(reverse_values, text.split("\n"))) if coupled else text
 
 
 def copy_lines(fmt_name: str, text: str) -> list[str] | None:
@@ -93,7 +101,8 @@ def divergences(path: str | Path, beyond: int) -> dict:
               "first_wrong_line": dict(firsts.most_common())}
     compact = path.parent.name == "rule" and (cfg.rule_style or "compact") == "compact"
     if compact:
-        sums = [consistent_sums(strip_hints(r.get("completion", ""))) for r in rows if r["digits"] > beyond]
+        coupled = bool(scheme and SCHEMES[scheme].couple)
+        sums = [consistent_sums(readable(r.get("completion", ""), coupled)) for r in rows if r["digits"] > beyond]
         result["sum_lines_consistent"] = [sum(g for g, _ in sums), sum(t for _, t in sums)]
     if compact or path.parent.name == "scratchpad":
         copied: dict[tuple[bool, int], list[bool]] = {}
