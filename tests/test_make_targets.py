@@ -39,7 +39,8 @@ FIRST_STEPS = {
     "lengthgen": (["--steps", "2", "--steps-by-format", "", "--n-train", "20", "--n-test", "2", "--formats", "direct",
                    "--schemes", "rope", "--quiet"], None),
     "sweep": (["--steps", "2", "--range", "0-19", "--center", "10,10", "--radius", "1", "--seeds", "0", "--quiet"], None),
-    "sweep-sizes": (["--steps", "2", "--range", "0-19", "--center", "10,10", "--radius", "1", "--seeds", "0", "--quiet"], None),
+    "sweep-sizes": (["--steps", "2", "--range", "0-19", "--center", "10,10", "--radius", "1", "--seeds", "0",
+                     "--quiet"], None),
     "corpus-demo": ([], r"test\.jsonl.*(--data-dir|MATHLENS_BENCHMARKS)"),
 }
 CONFIG_TARGETS = ("demo", "eval-demo", "improve", "corpus-demo", "lengthgen", "sweep", "sweep-sizes", "lso-smollm2",

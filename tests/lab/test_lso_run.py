@@ -112,14 +112,15 @@ def test_compare_draws_two_sweeps_that_differ_in_the_model_alone(tmp_path, capsy
     folders = []
     for width in (16, 32):
         folder = tmp_path / f"w{width}"
-        cfg = resolve(LSOConfig, **{**SMALL, "steps": 3, "radius": "1,2", "n_embd": width}, control=False, out=str(folder))
+        knobs = {**SMALL, "steps": 3, "radius": "1,2", "n_embd": width}
+        cfg = resolve(LSOConfig, **knobs, control=False, out=str(folder))
         run_sweep(cfg, progress=False)
         folders.append(str(folder))
     main([*folders, "--out", str(tmp_path / "sizes.png")])
     printed = capsys.readouterr().out
     rows = [line for line in printed.splitlines() if line.startswith("| 1×")]
     assert [row.split(" | ")[1] for row in rows] == ["3 (1)", "5 (2)"] * 2, printed
-    assert rows[0].startswith("| 1×16 (") and rows[2].startswith("| 1×32 (")  # each sweep named by its own model
+    assert rows[0].startswith("| 1×16 |") and rows[2].startswith("| 1×32 |")  # each sweep named by its own model
     assert (tmp_path / "sizes.png").stat().st_size > 1000
     with pytest.raises(SystemExit):
         main([str(tmp_path / "nothing"), "--out", str(tmp_path / "x.png")])

@@ -101,7 +101,8 @@ def _scheme_model(scheme: str):
     from mathlens.models import build_model
 
     cfg = resolve(LengthGenConfig, train_digits="1-2", test_digits="1-4", n_layer=1, n_head=2, n_embd=32)
-    return build_model(["12+345=357", "9+9=18"], cfg.scheme_model(scheme), seed=0)
+    coupler = "direct" if scheme == "coupled" else ""
+    return build_model(["12+345=357", "9+9=18"], cfg.scheme_model(scheme), seed=0, coupler=coupler)
 
 
 @pytest.mark.parametrize("scheme", ["random", "abacus"])
@@ -120,7 +121,10 @@ def test_training_noise_reaches_the_logits(scheme):
     assert torch.allclose(shifted, model(x, noise={k: v.clone() for k, v in noise.items()})[0])  # the noise, not chance
 
 
-@pytest.mark.parametrize("scheme,keys", [("rope", set()), ("random", {"positions"}), ("abacus", {"abacus_shift"})])
+@pytest.mark.parametrize(
+    "scheme,keys",
+    [("rope", set()), ("random", {"positions"}), ("abacus", {"abacus_shift"}), ("coupled", {"coupled_shift", "coords"})],
+)
 def test_a_schemes_training_uses_what_it_says(scheme, keys, tmp_path, monkeypatch):
     """Each training step hands the network the noise its scheme names, and nothing else."""
     from mathlens.models import GPT
@@ -134,12 +138,14 @@ def test_a_schemes_training_uses_what_it_says(scheme, keys, tmp_path, monkeypatc
 
     def spy(self, idx, cache=None, last_only=False, pad=None, noise=None, coords=None):
         if self.training:
-            seen.append(set(noise or {}))
+            seen.append(set(noise or {}) | ({"coords"} if coords is not None else set()))
         return hidden(self, idx, cache, last_only, pad, noise, coords)
 
     monkeypatch.setattr(GPT, "hidden", spy)
-    rows = [Example(i, "addition", ab, f"{ab[0]}+{ab[1]}=", str(sum(ab)), str(sum(ab)), "train") for i, ab in enumerate([(12, 345), (9, 9)])]
-    train(model, tokenizer, rows, TrainConfig(steps=3, batch_size=2, warmup_steps=1, eval_every=0), tmp_path, progress=False)
+    pairs = [(12, 345), (9, 9)]
+    rows = [Example(i, "addition", (a, b), f"{a}+{b}=", str(a + b), str(a + b), "train") for i, (a, b) in enumerate(pairs)]
+    config = TrainConfig(steps=3, batch_size=2, warmup_steps=1, eval_every=0)
+    train(model, tokenizer, rows, config, tmp_path, progress=False)
     assert seen == [keys] * 3, seen
 
 

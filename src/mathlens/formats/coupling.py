@@ -59,8 +59,7 @@ class Coupler:
         self.line = ""  # the current line's text so far
         self.lines: list[str] = []  # finished target lines
         self.prompt_coords = [self._prompt_char(c) for c in prompt]
-        self.slot = 1  # the target starts on line 1, whether or not a newline separates it
-        self.field, self.index = 0, 0
+        self.slot, self.field, self.index = 1, 0, 0  # the target starts on line 1, newline or not
 
     def _prompt_char(self, char: str) -> tuple[int, int]:
         if char.isdigit():
@@ -131,6 +130,10 @@ class RuleCoupler(Coupler):
 
     separators = " "
 
+    def __init__(self, prompt: str) -> None:
+        super().__init__(prompt)
+        self._counted = (0, 0)  # (finished lines looked at, loop tests among them)
+
     def start(self, field: int) -> int | None:
         if self.lines and self.lines[-1] == "12":
             return 1  # the answer line has no line number
@@ -145,7 +148,7 @@ class RuleCoupler(Coupler):
 
     def _loops(self) -> int:
         """The loop tests (``4 …`` lines) among the finished lines, counted once each."""
-        seen, count = getattr(self, "_counted", (0, 0))
+        seen, count = self._counted
         count += sum(line.startswith("4 ") for line in self.lines[seen:])
         self._counted = (len(self.lines), count)
         return count
@@ -186,7 +189,11 @@ class Coupled(Format):
 
     def supports(self, task: Task) -> bool:
         plain_sum = task.is_sum and task.base == 10 and task.modulus is None  # the couplers read a + b in decimal
-        compact = getattr(self.inner, "style", "compact") == "compact" and getattr(self.inner, "rule", None) is None
+        compact = (
+            getattr(self.inner, "style", "compact") == "compact"
+            and getattr(self.inner, "rule", None) is None  # the shipped rule: its line numbers are known
+            and getattr(self.inner, "rule_text", None) in (None, "none")  # the prompt is only ``a+b=``
+        )
         return self.inner.name in COUPLED_FORMATS and plain_sum and compact and self.inner.supports(task)
 
     @property

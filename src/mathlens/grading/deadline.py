@@ -77,6 +77,9 @@ def within(seconds: float | None, fn: Callable[..., T], *args: object, **kwargs:
             call.end()
         except OutOfTime:  # sent just before ``fn`` returned, landed on entering ``end``: the last one
             call.end()
+        except BaseException:  # a signal's exception (KeyboardInterrupt) landing there: end, then raise it
+            call.end()
+            raise
 
 
 def _inside(call: _Call, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:

@@ -16,42 +16,48 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import MathlensError
-from ..models import GPT, GPTConfig, ModelConfig
+from ..models import ModelConfig
 from .plots import sweep_plot
 
 
 def model_label(config: dict) -> str:
-    """``layers×width (N params)`` of a sweep's tiny model; the vocabulary and block of 2-digit
-    addition (16 tokens, 16 positions) count for the parameter number, as in every such sweep."""
+    """``layers×width`` of a sweep's tiny model (its parameter count depends on the format's
+    vocabulary and length as well; the docs state it per experiment)."""
     shape = ModelConfig(**config["model"])
-    params = GPT(GPTConfig(16, 16, shape)).num_params()
-    return f"{shape.n_layer}×{shape.n_embd} ({params / 1e6:.2f}M params)"
+    return f"{shape.n_layer}×{shape.n_embd}"
 
 
 def load_sweeps(folders: Sequence[str | Path]) -> list[dict]:
-    """Every row of every sweep, each with ``group`` naming its model (and centre, if several)."""
-    rows = []
+    """Every row of every sweep, each with ``group`` naming its model (and its folder where two
+    sweeps share a model, its centre where a sweep has several)."""
+    loaded = []
     for folder in folders:
         path = Path(folder) / "sweep.json"
         if not path.is_file():
             raise MathlensError(f"{path}: no sweep.json (run `mathlens sweep --out {folder}` first)")
         data = json.loads(path.read_text())
-        label = model_label(data["config"])
-        centres = {r["center"] for r in data["rows"]}
-        for r in data["rows"]:
-            rows.append(r | {"group": label if len(centres) == 1 else f"{label}, centre {r['center']}", "sweep": str(folder)})
+        loaded.append((Path(folder), model_label(data["config"]), data["rows"]))
+    labels = [label for _, label, _ in loaded]
+    rows = []
+    for folder, label, sweep_rows in loaded:
+        name = f"{label} ({folder.name})" if labels.count(label) > 1 else label
+        several = len({r["center"] for r in sweep_rows}) > 1
+        for r in sweep_rows:
+            rows.append(r | {"group": f"{name}, centre {r['center']}" if several else name, "sweep": str(folder)})
     return rows
 
 
 def table(rows: Sequence[dict]) -> str:
     """One markdown row per (model, side): held-out cells, train accuracy, held-out mean [95%] and per seed."""
-    lines = ["| model | side (r) | held-out cells | train acc | held-out acc, mean [95%] | per seed |", "|---|---|---|---|---|---|"]
+    lines = ["| model | side (r) | held-out cells | train acc | held-out acc, mean [95%] | per seed |"]
+    lines.append("|---|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: (r["group"], r["side"])):
         held = f"{r['test_acc']:.1%}"
         if r.get("test_lo") is not None and len(r.get("seeds", [])) > 1:
             held += f" [{max(0.0, r['test_lo']):.1%}, {min(1.0, r['test_hi']):.1%}]"
         seeds = ", ".join(f"{v:.1%}" for v in r.get("test_by_seed") or [])
-        lines.append(f"| {r['group']} | {r['side']} ({r['radius']}) | {r['n_test']} | {r['train_acc']:.1%} | {held} | {seeds} |")
+        cells = [r["group"], f"{r['side']} ({r['radius']})", r["n_test"], f"{r['train_acc']:.1%}", held, seeds]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
     return "\n".join(lines)
 
 

@@ -210,13 +210,16 @@ class LengthGenConfig:
     # Position schemes, each run with every format (out/SCHEME/FORMAT); empty: `model` as it is.
     schemes: tuple[str, ...] = parsed(
         parse_names, "Position schemes, each run with every format (random: offsets; abacus: digit places, with "
-        "reversed direct answers; hints: index hints).", "none: the model as --positions sets it", default=(),
+        "reversed direct answers; hints: index hints; coupled: position coupling, numbers reversed).",
+        "none: the model as --positions sets it", default=(),
     )  # fmt: skip
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.schemes if s not in SCHEMES]
         if unknown:
             raise MathlensError(f"schemes {', '.join(unknown)}: not one of {', '.join(SCHEMES)}")
+        if self.model.positions == "coupled" and "coupled" not in self.schemes:
+            raise MathlensError("positions: coupled reads ids its format gives: use --schemes coupled, not --positions")
         if self.schemes and (self.probe.active or self.finetune.active):
             raise MathlensError("schemes change how the tiny model is trained; drop them with --model or --finetune")
         check_one_model(self.probe, self.finetune)

@@ -95,7 +95,7 @@ def run_format(
     else:
         train_rows = [e for e in examples if e.split == "train"]
         texts = [e.prompt + e.target for e in examples]  # test lengths included
-        coupler = name if cfg.model.positions == "coupled" else ""
+        coupler = name if scheme and SCHEMES[scheme].couple else ""
         model, tokenizer = build_model(texts, cfg.model, cfg.train.seed, block_multiple=64, coupler=coupler)
         model.to(resolve_device(cfg.device))
         extra = {"task": task.params(), "format": name, "scheme": scheme, "config": asdict(cfg)}

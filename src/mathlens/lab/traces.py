@@ -54,7 +54,8 @@ def consistent_sums(completion: str) -> tuple[int, int]:
 
 def readable(completion: str, coupled: bool) -> str:
     """A completion as the usual rule trace writes it: hints dropped, and under position
-    coupling (values least significant digit first) every value turned the usual way round."""
+    coupling (values least significant digit first) every value of a numbered line turned the
+    usual way round (the answer line, which has no number, stays as written)."""
     text = strip_hints(completion)
     return "\n".join(map(reverse_values, text.split("\n"))) if coupled else text
 

@@ -178,10 +178,12 @@ def decode(
         batch = torch.tensor(rows, dtype=torch.long, device=device)
         pad = torch.tensor(pads, device=device) if any(pads) else None
         u = torch.stack([uniforms(seeds[i], max_new_tokens) for i in chunk]) if temperature > 0 else None
-        ids = {}
+        coupled = {}
         if model.config.coupler:
-            ids = _coupled_ids(model.config.coupler, tokenizer, [prompts[i] for i in chunk], pads, device)
-        new = generate_ids(model, batch, max_new_tokens, tokenizer.eos_id, temperature, top_p, u, stop_ids, pad, **ids)
+            coupled = _coupled_ids(model.config.coupler, tokenizer, [prompts[i] for i in chunk], pads, device)
+        new = generate_ids(
+            model, batch, max_new_tokens, tokenizer.eos_id, temperature, top_p, u, stop_ids, pad, **coupled
+        )
         for i, ids in zip(chunk, new.tolist()):
             completions[i] = tokenizer.decode(ids)
     model.train(was_training)

@@ -34,9 +34,10 @@ class GPTConfig:
     training by a random 0..``shape.abacus_offset`` per row so that longer numbers' places train.
     ``shape.positions == "coupled"`` (Cho et al. 2024) takes each token's (place, slot) from
     the text instead (``coords``, made by ``formats.coupling`` for the format named
-    ``coupler``): the place through a learned table, shifted in training by a random
-    0..``shape.coupled_offset`` per row as Abacus places are, the slot (the line) as the
-    rotary position, so that "the same line one step back" is one offset at any length.
+    ``coupler``): the place through a learned table, every place of a row shifted in training
+    by one random 0..``shape.coupled_offset`` (separators' too, unlike Abacus, which shifts
+    digits only), the slot (the line) as the rotary position, so that "the same line one step
+    back" is one offset at any length.
 
     Checkpoints keep ``to_dict()`` (``shape`` nested); ``from_dict`` also reads the flat dict
     of the two configs' merged fields that checkpoints held before.
@@ -53,7 +54,10 @@ class GPTConfig:
         if self.shape.abacus and not self.digit_ids:
             raise MathlensError("abacus needs the digit tokens (digit_ids), and the texts have no digits")
         if (self.shape.positions == "coupled") != bool(self.coupler):
-            raise MathlensError("coupled positions and a coupler (the format that gives the ids) go together")
+            raise MathlensError(
+                "positions: coupled reads (place, slot) ids that a format gives (a coupler): use "
+                "`lengthgen --schemes coupled`, not --positions"
+            )
         object.__setattr__(self, "digit_ids", tuple(self.digit_ids))
 
     @property

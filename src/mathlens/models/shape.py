@@ -42,7 +42,7 @@ class ModelConfig:
         if self.abacus_offset < 0 or (self.abacus_offset and not self.abacus):
             raise MathlensError(f"abacus_offset={self.abacus_offset}: a shift of 0 or more, with abacus on")
         if self.positions == "coupled" and (self.random_positions or self.abacus):
-            raise MathlensError("coupled positions carry places and lines already: no random_positions or abacus with them")
+            raise MathlensError("coupled positions carry places and lines already: no random_positions or abacus")
         if self.coupled_offset < 0 or (self.coupled_offset and self.positions != "coupled"):
             raise MathlensError(f"coupled_offset={self.coupled_offset}: a shift of 0 or more, with positions: coupled")
         if self.random_positions and self.positions != "learned":
