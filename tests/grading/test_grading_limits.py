@@ -155,9 +155,20 @@ def _calls_at_the_deadline(rounds: int) -> tuple[int, int]:
     return finished, interrupted
 
 
+def _watchdogs_left(wait: float = 2.0) -> list[threading.Thread]:
+    """Deadline watchdogs still alive after ``wait`` seconds: each is a call that never ended."""
+    end = time.monotonic() + wait
+    while True:
+        alive = [t for t in threading.enumerate() if t.name == "mathlens-deadline" and t.is_alive()]
+        if not alive or time.monotonic() > end:
+            return alive
+        time.sleep(0.05)
+
+
 def test_within_leaves_no_pending_exception_behind():
     finished, interrupted = _calls_at_the_deadline(300)
     assert finished + interrupted == 300 and finished > 0 and interrupted > 0, (finished, interrupted)
+    assert not _watchdogs_left(), "a watchdog outlived its call"
 
 
 def test_within_leaves_no_pending_exception_behind_in_a_thread():

@@ -115,17 +115,17 @@ def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
             seeds = r.get("test_by_seed") or []
             if len(seeds) > 1:
                 ax.scatter([r["side"]] * len(seeds), seeds, s=8, c="grey", alpha=0.5, zorder=1)
-    controls = [r for r in rows if r.get("random_acc") is not None]
-    if controls:
-        controls.sort(key=lambda r: r["side"])
-        ax.plot(
-            [r["side"] for r in controls],
-            [r["random_acc"] for r in controls],
-            ls="--",
-            marker="x",
-            c="grey",
-            label="random cells, same count",
-        )
+    for name, group in by_center.items():  # each line's control, where it has one
+        controls = sorted((r for r in group if r.get("random_acc") is not None), key=lambda r: r["side"])
+        if controls:
+            ax.plot(
+                [r["side"] for r in controls],
+                [r["random_acc"] for r in controls],
+                ls="--",
+                marker="x",
+                c="grey",
+                label=f"random cells, same count ({name})" if len(by_center) > 1 else "random cells, same count",
+            )
     ax.set_xlabel("side of the held-out square (cells)")
     ax.set_ylabel("accuracy on held-out cells")
     ax.set_ylim(-0.03, 1.03)
@@ -134,9 +134,12 @@ def sweep_plot(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
     if several:
         ax2 = axes[0][1]
         centers = list(dict.fromkeys(r["center"] for r in rows))
-        for side in sorted({r["side"] for r in rows}):
-            acc = {r["center"]: r["test_acc"] for r in rows if r["side"] == side}
-            ax2.plot(range(len(centers)), [acc.get(c, np.nan) for c in centers], marker="o", label=f"side {side}")
+        sweeps = list(dict.fromkeys(r.get("sweep", "") for r in rows))  # several sweeps compared: one line each
+        for sweep in sweeps:
+            for side in sorted({r["side"] for r in rows}):
+                acc = {r["center"]: r["test_acc"] for r in rows if r["side"] == side and r.get("sweep", "") == sweep}
+                label = f"side {side}" + (f", {Path(sweep).name}" if len(sweeps) > 1 else "")
+                ax2.plot(range(len(centers)), [acc.get(c, np.nan) for c in centers], marker="o", label=label)
         ax2.set_xticks(range(len(centers)), centers, rotation=30, fontsize=8)
         ax2.set_xlabel("centre of the held-out square")
         ax2.set_ylim(-0.03, 1.03)
