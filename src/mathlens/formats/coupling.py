@@ -55,7 +55,7 @@ class Coupler:
         if len(head) != 2 or not all(h.isdigit() for h in head):
             raise MathlensError(f"position coupling reads prompts 'a+b=', not {prompt!r}")
         self.lengths = (len(head[0]), len(head[1]))
-        self.slot, self.field, self.index = 0, 0, 0
+        self.index = 0
         self.line = ""  # the current line's text so far
         self.lines: list[str] = []  # finished target lines
         self.prompt_coords = [self._prompt_char(c) for c in prompt]
@@ -65,7 +65,7 @@ class Coupler:
         if char.isdigit():
             self.index += 1
             return self.index, 0
-        self.field, self.index = self.field + 1, 0
+        self.index = 0
         return 0, 0  # ``+`` and ``=`` stand below an operand's (or the answer's) place 1
 
     def feed(self, text: str) -> list[tuple[int, int]]:
