@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..formats import FORMATS
 from ..formats.rule import RULE_TEXTS, STYLES
-from ..lab.configs import FinetuneSpec, LengthGenConfig, LSOConfig, ProbeConfig
+from ..lab.configs import FinetuneSpec, LengthGenConfig, LSOConfig, PretrainSpec, ProbeConfig
 from ..tasks import TASKS
 from .common import ConfigDefaults, Quiet, capability, out_console, pct, user_errors
 from .options import config_options
@@ -25,12 +25,13 @@ TRAINING = ("steps", "batch_size", "lr", "weight_decay", "seed", "seeds", "worke
 PROBE = tuple(f.name for f in dataclasses.fields(ProbeConfig))
 RUN = ("out", "resume")
 FINETUNE = tuple(f.name for f in dataclasses.fields(FinetuneSpec))
+PRETRAIN = tuple(f.name for f in dataclasses.fields(PretrainSpec))
 LSO_FIELDS = ("task", "format", "range", "center", "radius", "modulus", "base", "data", "control", *SHAPE, *TRAINING,
               *FINETUNE, *PROBE, *RUN)  # fmt: skip
 SWEEP_FIELDS = ("task", "format", "range", "center", "radius", "modulus", "base", "control", *SHAPE, *TRAINING,
                 *FINETUNE, "lattice", *RUN)  # fmt: skip
 LENGTHGEN_FIELDS = ("task", "base", "train_digits", "test_digits", "formats", "n_train", "n_test", "n_mixed", *SHAPE,
-                    "schemes", *TRAINING, "steps_by_format", *FINETUNE, *PROBE, "rule_style", *RUN)  # fmt: skip
+                    "schemes", *PRETRAIN, *TRAINING, "steps_by_format", *FINETUNE, *PROBE, "rule_style", *RUN)  # fmt: skip
 FLAGS = {"backend_model": ("--model",), "base_model": ("--finetune",)}
 SWEEP_DEFAULTS = {"radius": "1,2,4,6,8,10,15", "control": False, "out": "runs/sweep"}
 

@@ -168,6 +168,46 @@ SCHEMES = {
 }
 
 
+PRETRAIN_ARMS = ("rule", "own", "none")
+
+
+@dataclass(frozen=True)
+class PretrainSpec:
+    """Generic skills first, as a pretrained model has them (``lab.generic``): one tiny model
+    trained on traced list programs (copy, reverse, interleave, pick the larger digit: no
+    addition, no carry) over lists longer than the sums it will fine-tune on; then each format
+    fine-tuned on the sums from that checkpoint, with the generic data replayed. Each field's
+    help is its ``--flag``'s."""
+
+    pretrain: tuple[str, ...] = parsed(
+        parse_names, "Pretraining arms, each run with every format (out/ARM/FORMAT): rule (generic programs in the "
+        "rule trace's syntax, one checkpoint for every format), own (in each format's own syntax), none (from scratch).",
+        "none: no pretraining", default=(),
+    )  # fmt: skip
+    pretrain_digits: tuple[int, ...] = parsed(
+        parse_digits, "List lengths of the generic programs.", "1-10", default=tuple(range(1, 11))
+    )
+    pretrain_n: int = setting("Generic problems per list length.", default=600)
+    pretrain_steps: int = setting("Optimizer steps of the generic pretraining.", default=1500)
+    replay: float = setting("Share of each fine-tune's examples that are generic problems, replayed.", default=0.2)
+    gate: float = setting(
+        "Go/no-go: generic traces right at the two longest list lengths before any fine-tune.", default=0.95
+    )
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.pretrain if a not in PRETRAIN_ARMS]
+        if unknown:
+            raise MathlensError(f"pretrain arms {', '.join(unknown)}: not one of {', '.join(PRETRAIN_ARMS)}")
+        if not 0 <= self.replay < 1 or not 0 <= self.gate <= 1:
+            raise MathlensError(f"replay={self.replay}, gate={self.gate}: replay in [0, 1), gate in [0, 1]")
+        if self.pretrain and (len(self.pretrain_digits) < 2 or min(self.pretrain_digits) < 1):
+            raise MathlensError(f"pretrain_digits {self.pretrain_digits}: two or more list lengths, from 1")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.pretrain)
+
+
 LENGTHGEN_TRAIN = TrainConfig(steps=3000, batch_size=64, lr=1e-3, warmup_steps=100, weight_decay=0.0, eval_every=500)
 
 
@@ -213,6 +253,7 @@ class LengthGenConfig:
         "reversed direct answers; hints: index hints; coupled: position coupling, numbers reversed).",
         "none: the model as --positions sets it", default=(),
     )  # fmt: skip
+    generic: PretrainSpec = field(default_factory=PretrainSpec)  # generic pretraining arms (lab.pretrain)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.schemes if s not in SCHEMES]
@@ -223,6 +264,14 @@ class LengthGenConfig:
         if self.schemes and (self.probe.active or self.finetune.active):
             raise MathlensError("schemes change how the tiny model is trained; drop them with --model or --finetune")
         check_one_model(self.probe, self.finetune)
+        if self.generic.active and (self.schemes or self.probe.active or self.finetune.active):
+            raise MathlensError("--pretrain trains tiny models on rotary positions: drop --schemes, --model and --finetune")
+        if "own" in self.generic.pretrain:
+            from .generic import SYNTAXES
+
+            other = [f for f in self.formats if f not in SYNTAXES]
+            if other:
+                raise MathlensError(f"--pretrain own renders generic programs as {', '.join(SYNTAXES)} only, not {', '.join(other)}")
         for what in ("train_digits", "test_digits"):
             digits = getattr(self, what)
             if not digits or min(digits) < 1:

@@ -71,13 +71,14 @@ def format_for(name: str, cfg: LengthGenConfig, scheme: str | None = None) -> Fo
 
 
 def run_format(
-    task: Task, name: str, cfg: LengthGenConfig, progress: bool, scheme: str | None = None
+    task: Task, name: str, cfg: LengthGenConfig, progress: bool, scheme: str | None = None, arm: str | None = None
 ) -> dict[str, dict[int, float]]:
-    """Train one model in format ``name`` (under position ``scheme``) or probe ``cfg.probe``'s,
-    predict every test problem; accuracy per digit count, as the curve ``name`` (equal lengths)
-    and, with ``n_mixed``, ``name mixed`` (the second operand shorter)."""
+    """Train one model in format ``name`` (under position ``scheme``, or from pretraining
+    ``arm``: ``lab.pretrain``) or probe ``cfg.probe``'s, predict every test problem; accuracy
+    per digit count, as the curve ``name`` (equal lengths) and, with ``n_mixed``, ``name
+    mixed`` (the second operand shorter)."""
     fmt = format_for(name, cfg, scheme)
-    out = Path(cfg.out) / (scheme or "") / name
+    out = Path(cfg.out) / (scheme or arm or "") / name
     if scheme:
         cfg = replace(cfg, model=cfg.scheme_model(scheme))
     examples = length_examples(task, fmt, cfg)
@@ -94,22 +95,28 @@ def run_format(
         done = finetune_and_predict(examples, test_rows, fmt, cfg, cfg.train_config(name), out, progress)
     else:
         train_rows = [e for e in examples if e.split == "train"]
-        texts = [e.prompt + e.target for e in examples]  # test lengths included
-        coupler = name if scheme and SCHEMES[scheme].couple else ""
-        model, tokenizer = build_model(texts, cfg.model, cfg.train.seed, block_multiple=64, coupler=coupler)
+        if arm:
+            from .pretrain import arm_start
+
+            model, tokenizer, replay = arm_start(cfg, task, arm, name, len(train_rows))
+        else:
+            coupler = name if scheme and SCHEMES[scheme].couple else ""
+            texts = [e.prompt + e.target for e in examples]  # test lengths included
+            model, tokenizer = build_model(texts, cfg.model, cfg.train.seed, block_multiple=64, coupler=coupler)
+            replay = []
         model.to(resolve_device(cfg.device))
-        extra = {"task": task.params(), "format": name, "scheme": scheme, "config": asdict(cfg)}
+        extra = {"task": task.params(), "format": name, "scheme": scheme, "arm": arm, "config": asdict(cfg)}
         train(
             model,
             tokenizer,
-            train_rows,
+            train_rows + replay,
             cfg.train_config(name),
             out,
             {"train": train_rows[::7]},
             cfg.resume,
             extra,
             progress,
-            f"{scheme}/{name}" if scheme else name,
+            f"{scheme or arm}/{name}" if scheme or arm else name,
         )
         max_new = max(len(e.target) for e in test_rows) + 2
         done = complete(TinyBackend(model, tokenizer), [e.prompt for e in test_rows], fmt, max_new)
@@ -152,6 +159,10 @@ def run_lengthgen(cfg: LengthGenConfig, progress: bool = True) -> dict:
     title = f"{task.name}: trained on {span} digits"
     if cfg.schemes:
         return run_schemes(cfg, task, names, progress, t0, title)
+    if cfg.generic.active:
+        from .pretrain import run_pretrain_arms
+
+        return run_pretrain_arms(cfg, task, names, progress, t0, title)
     curves, seconds = {}, {}
     for name in names:
         start = time.perf_counter()
@@ -217,6 +228,8 @@ def run_lengthgen_seeds(cfg: LengthGenConfig, progress: bool) -> dict:
     seconds = {n: round(sum(r["seconds"][n] for r in results), 1) for n in results[0]["seconds"]}
     result = {"curves": curves, "intervals": spans, "seeds": list(cfg.seeds), "task": results[0]["task"],
               "seconds": seconds, "config": asdict(cfg)}  # fmt: skip
+    if "gates" in results[0]:  # generic pretraining's go/no-go, per seed
+        result["gates"] = {s: r["gates"] for s, r in zip(cfg.seeds, results)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "lengthgen.json").write_text(json.dumps(result, indent=2) + "\n")
     span = f"{min(cfg.train_digits)}-{max(cfg.train_digits)}"

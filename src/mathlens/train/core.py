@@ -27,6 +27,11 @@ class TrainConfig:
     eval_every: int = 500  # 0: only at the end
     eval_examples: int = 256  # per evaluation set, for the periodic check
     checkpoint_every: int = 250
+    # Each batch a run of examples of about one length (a random window of them sorted by
+    # length), so that long traces do not pad every batch to their width: 2-3x fewer tokens
+    # where lengths spread widely (generic pretraining, replay). Off by default: it changes
+    # which examples meet in a batch, and every figure so far was measured without it.
+    group_by_length: bool = False
     seed: int = field(default=0, metadata={"help": "Seed of init and batches (and of an LSO run's control split)."})
 
     @classmethod

@@ -93,6 +93,7 @@ def train(
     if inputs.size(1) > model.config.block_size:
         raise MathlensError(f"examples need {inputs.size(1)} positions but block_size is {model.config.block_size}")
     max_new = max(len(e.target) for e in examples) + 1
+    by_length = torch.argsort(lengths, stable=True) if config.group_by_length else None
     sampler = torch.Generator().manual_seed(config.seed)
     optimizer = _optimizer(model, config)
     start, log = 0, []
@@ -124,7 +125,11 @@ def train(
             for step in range(start, config.steps):
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr_at(step)
-                idx = torch.randint(len(inputs), (config.batch_size,), generator=sampler)
+                if by_length is None:
+                    idx = torch.randint(len(inputs), (config.batch_size,), generator=sampler)
+                else:
+                    first = int(torch.randint(max(1, len(inputs) - config.batch_size + 1), (1,), generator=sampler))
+                    idx = by_length[first : first + config.batch_size]
                 width = int(lengths[idx].max())  # the batch's own width: causal rows ignore padding after them
                 x, y = inputs[idx, :width].to(device), targets[idx, :width].to(device)
                 ids = None if coords is None else coords[idx, :width].to(device)
