@@ -121,6 +121,11 @@ def test_a_failed_gate_stops_before_any_fine_tune(tmp_path):
     with pytest.raises(MathlensError, match="go/no-go.*below 100%"):
         lg.run_lengthgen(cfg, progress=False)
     assert (tmp_path / "pretrain-rule" / "gate.json").exists() and not (tmp_path / "rule").exists()
+    # --resume with more steps goes on from the checkpoint (a no-go is answered by training longer)
+    lg.run_lengthgen(small(tmp_path, pretrain="rule", pretrain_steps=9, resume=True), progress=False)
+    gate = json.loads((tmp_path / "pretrain-rule" / "gate.json").read_text())
+    log = [json.loads(x) for x in (tmp_path / "pretrain-rule" / "train_log.jsonl").read_text().splitlines()]
+    assert gate["steps"] == 9 and log[-1]["step"] == 9 and (tmp_path / "rule" / "direct" / "curve.json").exists()
 
 
 def test_pretrain_settings_are_checked():

@@ -59,13 +59,14 @@ def pretrain_generic(cfg: LengthGenConfig, task: Task, syntax: str, progress: bo
     the share of held-out traces on the two longest lists recited exactly, per program too."""
     out = Path(cfg.out) / f"pretrain-{syntax}"
     gate_file = out / "gate.json"
-    if cfg.resume and gate_file.exists():
-        return json.loads(gate_file.read_text())
+    steps = cfg.generic.pretrain_steps
+    if cfg.resume and gate_file.exists() and json.loads(gate_file.read_text()).get("steps") == steps:
+        return json.loads(gate_file.read_text())  # done; with more steps asked for, training goes on
     start = time.perf_counter()
     model, tokenizer = fresh_model(cfg, task)
     model.to(resolve_device(cfg.device))
     rows = generic_rows(cfg, syntax)
-    budget = replace(cfg.train, steps=cfg.generic.pretrain_steps, group_by_length=True)
+    budget = replace(cfg.train, steps=steps, group_by_length=True)
     extra = {"generic_syntax": syntax, "config": asdict(cfg)}
     train(model, tokenizer, rows, budget, out, {"train": rows[::23]}, cfg.resume, extra, progress, f"pretrain {syntax}")
     held = generic_rows(cfg, syntax, "test")
@@ -77,6 +78,7 @@ def pretrain_generic(cfg: LengthGenConfig, task: Task, syntax: str, progress: bo
     first_wrong = [_first_wrong_line(p, e.target) for p, e, r in zip(preds, held, right) if not r][:5]
     result = {
         "syntax": syntax,
+        "steps": steps,
         "lengths": sorted(cfg.generic.pretrain_digits)[-2:],
         "accuracy": sum(right) / len(right),
         "by_program": {k: sum(v) / len(v) for k, v in by_program.items()},
