@@ -81,6 +81,17 @@ def test_length_grouped_batches_hold_one_length(tmp_path):
     assert spread[True] < 0.2 * spread[False], spread
 
 
+def test_length_order_sorts_lengths_and_shuffles_within_one():
+    from mathlens.train.tiny import length_order
+
+    lengths = torch.tensor([5] * 50 + [3] * 50)  # rows written in order, as length_split's sums are
+    order = length_order(lengths, seed=0)
+    assert lengths[order].tolist() == sorted(lengths.tolist()) and sorted(order.tolist()) == list(range(100))
+    window = order[:10].tolist()
+    assert max(window) - min(window) > 20  # not ten neighbours in the written order
+    assert torch.equal(order, length_order(lengths, seed=0)) and not torch.equal(order, length_order(lengths, seed=1))
+
+
 KNOBS = dict(train_digits="1-2", test_digits="1-3", formats="direct,rule", n_train=30, n_test=3, n_mixed=2,
              pretrain_digits="1-4", pretrain_n=12, pretrain_steps=6, gate=0.0, n_layer=1, n_head=2, n_embd=32,
              steps=4, batch_size=8, eval_every=0, workers=1)  # fmt: skip

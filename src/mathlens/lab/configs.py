@@ -188,7 +188,7 @@ class PretrainSpec:
         parse_digits, "List lengths of the generic programs.", "1-10", default=tuple(range(1, 11))
     )
     pretrain_n: int = setting("Generic problems per list length.", default=600)
-    pretrain_steps: int = setting("Optimizer steps of the generic pretraining.", default=1500)
+    pretrain_steps: int = setting("Optimizer steps of the generic pretraining.", default=8000)
     replay: float = setting("Share of each fine-tune's examples that are generic problems, replayed.", default=0.2)
     gate: float = setting(
         "Go/no-go: generic traces right at the two longest list lengths before any fine-tune.", default=0.95

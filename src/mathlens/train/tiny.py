@@ -59,6 +59,14 @@ def encode_coords(coupler: str, examples: Sequence[Example], width: int) -> torc
     return out
 
 
+def length_order(lengths: torch.Tensor, seed: int) -> torch.Tensor:
+    """Row indices sorted by length, in a seeded random order within each length: a batch is a
+    window of them. Without the shuffle a window of sums written in order (``length_split``
+    sorts its pairs) would hold one first operand and its neighbours."""
+    shuffled = torch.randperm(len(lengths), generator=torch.Generator().manual_seed(seed))
+    return shuffled[torch.argsort(lengths[shuffled], stable=True)]
+
+
 def exact_match(model: GPT, tokenizer: CharTokenizer, examples: Sequence[Example], max_new_tokens: int) -> float:
     """Share of examples whose greedy completion ends as the target does (no tools run);
     the target's last line, not ``answer``, so that formats which rewrite numbers count too."""
@@ -93,7 +101,7 @@ def train(
     if inputs.size(1) > model.config.block_size:
         raise MathlensError(f"examples need {inputs.size(1)} positions but block_size is {model.config.block_size}")
     max_new = max(len(e.target) for e in examples) + 1
-    by_length = torch.argsort(lengths, stable=True) if config.group_by_length else None
+    by_length = length_order(lengths, config.seed) if config.group_by_length else None
     sampler = torch.Generator().manual_seed(config.seed)
     optimizer = _optimizer(model, config)
     start, log = 0, []
