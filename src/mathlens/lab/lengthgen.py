@@ -187,9 +187,16 @@ def run_schemes(cfg: LengthGenConfig, task: Task, names: list[str], progress: bo
     done = run_parallel(run_scheme_format, jobs, cfg.workers, progress, "scheme × format")
     by_pair = {f"{s}/{n}": r for (_, s, n), r in zip(jobs, done)}
     keys = [f"{s}/{n}" for s in cfg.schemes for n in names if f"{s}/{n}" in by_pair]
+    return write_pairs(cfg, task, keys, by_pair, t0, title)
+
+
+def write_pairs(cfg: LengthGenConfig, task: Task, keys: list[str], by_pair: dict, t0: float, title: str, **extra) -> dict:
+    """lengthgen.json and lengthgen.png of a comparison of ``GROUP/FORMAT`` pairs (position
+    schemes or pretraining arms), curves named ``GROUP/CURVE``; ``extra`` goes into the json."""
     result = {
         "curves": {f"{k.split('/')[0]}/{c}": curve for k in keys for c, curve in by_pair[k]["curves"].items()},
         "seconds": {k: by_pair[k]["seconds"] for k in keys},
+        **extra,
         "task": task.params(),
         "config": asdict(cfg),
     }
@@ -199,9 +206,11 @@ def run_schemes(cfg: LengthGenConfig, task: Task, names: list[str], progress: bo
     return result
 
 
-def run_scheme_format(cfg: LengthGenConfig, scheme: str, name: str, progress: bool = True) -> dict:
-    """One pair of the comparison; with ``resume`` a finished pair is read back, not redone."""
-    done = Path(cfg.out) / scheme / name / "curve.json"
+def run_scheme_format(cfg: LengthGenConfig, group: str, name: str, progress: bool = True, arm: bool = False) -> dict:
+    """One pair of the comparison: format ``name`` under position scheme ``group`` (with
+    ``arm``: after pretraining arm ``group``, ``lab.pretrain``); with ``resume`` a finished
+    pair is read back, not redone."""
+    done = Path(cfg.out) / group / name / "curve.json"
     if cfg.resume and done.exists():
         saved = json.loads(done.read_text())
         named = saved["curves"] if "curves" in saved else {name: saved["curve"]}  # a pair finished before mixed curves
@@ -209,7 +218,7 @@ def run_scheme_format(cfg: LengthGenConfig, scheme: str, name: str, progress: bo
         return {"curves": curves, "seconds": saved["seconds"]}
     task = make_task(cfg.task, **({"base": cfg.base} if cfg.base is not None else {}))
     start = time.perf_counter()
-    curves = run_format(task, name, cfg, progress, scheme)
+    curves = run_format(task, name, cfg, progress, None if arm else group, group if arm else None)
     result = {"curves": curves, "seconds": round(time.perf_counter() - start, 1)}
     done.write_text(json.dumps(result) + "\n")
     return result

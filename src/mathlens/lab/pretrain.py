@@ -25,7 +25,6 @@ from ..tasks import Task
 from ..train import train
 from .configs import LengthGenConfig
 from .generic import SYNTAXES, generic_examples
-from .plots import lengthgen_plot
 from .seeds import run_parallel
 
 GATE_PER_LENGTH = 24  # held-out generic problems per gate length (programs in turn)
@@ -60,8 +59,9 @@ def pretrain_generic(cfg: LengthGenConfig, task: Task, syntax: str, progress: bo
     out = Path(cfg.out) / f"pretrain-{syntax}"
     gate_file = out / "gate.json"
     steps = cfg.generic.pretrain_steps
-    if cfg.resume and gate_file.exists() and json.loads(gate_file.read_text()).get("steps") == steps:
-        return json.loads(gate_file.read_text())  # done; with more steps asked for, training goes on
+    saved = json.loads(gate_file.read_text()) if cfg.resume and gate_file.exists() else {}
+    if saved.get("steps") == steps:
+        return saved  # done; with more steps asked for, training goes on
     start = time.perf_counter()
     model, tokenizer = fresh_model(cfg, task)
     model.to(resolve_device(cfg.device))
@@ -109,26 +109,17 @@ def arm_start(cfg: LengthGenConfig, task: Task, arm: str, name: str, n_train: in
 
 
 def run_arm_format(cfg: LengthGenConfig, arm: str, name: str, progress: bool = True) -> dict:
-    """One fine-tune of the comparison; with ``resume`` a finished one is read back."""
-    from ..tasks import make_task
-    from .lengthgen import run_format
+    """One fine-tune of the comparison (``lengthgen.run_scheme_format`` with an arm)."""
+    from .lengthgen import run_scheme_format
 
-    done = Path(cfg.out) / arm / name / "curve.json"
-    if cfg.resume and done.exists():
-        saved = json.loads(done.read_text())
-        return {"curves": {c: {int(d): v for d, v in curve.items()} for c, curve in saved["curves"].items()},
-                "seconds": saved["seconds"]}  # fmt: skip
-    task = make_task(cfg.task, **({"base": cfg.base} if cfg.base is not None else {}))
-    start = time.perf_counter()
-    curves = run_format(task, name, cfg, progress, arm=arm)
-    result = {"curves": curves, "seconds": round(time.perf_counter() - start, 1)}
-    done.write_text(json.dumps(result) + "\n")
-    return result
+    return run_scheme_format(cfg, arm, name, progress, arm=True)
 
 
 def run_pretrain_arms(cfg: LengthGenConfig, task: Task, names: list[str], progress: bool, t0: float, title: str) -> dict:
     """Pretrain every syntax the arms need (in parallel), stop at a failed gate, then every
     arm × format fine-tune (in parallel, the costliest first); writes lengthgen.json/png."""
+    from .lengthgen import write_pairs
+
     arms = cfg.generic.pretrain
     syntaxes = sorted({s for a in arms for n in names if (s := syntax_of(a, n))})
     gates = run_parallel(pretrain_generic, [(cfg, task, s) for s in syntaxes], cfg.workers, progress, "pretraining")
@@ -150,14 +141,4 @@ def run_pretrain_arms(cfg: LengthGenConfig, task: Task, names: list[str], progre
     done = run_parallel(run_arm_format, jobs, cfg.workers, progress, "arm × format")
     by_pair = dict(zip(pairs, done))
     by_pair.update({k: by_pair[v] for k, v in same.items()})
-    result = {
-        "curves": {f"{k.split('/')[0]}/{c}": curve for k in keys for c, curve in by_pair[k]["curves"].items()},
-        "seconds": {k: by_pair[k]["seconds"] for k in keys},
-        "gates": gates,
-        "task": task.params(),
-        "config": asdict(cfg),
-    }
-    lengthgen_plot(result["curves"], list(cfg.train_digits), Path(cfg.out) / "lengthgen.png", title)
-    result["seconds_total"] = round(time.perf_counter() - t0, 1)
-    (Path(cfg.out) / "lengthgen.json").write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return write_pairs(cfg, task, keys, by_pair, t0, title, gates=gates)
