@@ -35,8 +35,8 @@ sweep: $(VENV)/.installed
 	$(BIN)/mathlens sweep --config configs/positions.yaml
 
 # The paper's size claim: the same sweep (half-sides 5-20, 3 seeds) at widths 128 and 224 (3x the
-# parameters), drawn on one axis; direct answers ~70 min on 2 cores. SWEEP_FORMAT=scratchpad for
-# the scratchpad arm.
+# parameters), drawn on one axis; direct answers 44 min on 2 cores. SWEEP_FORMAT=scratchpad for
+# the scratchpad arm (not run; about 2 h 45 min on 2 cores by the single-run ratio).
 SWEEP_FORMAT ?= direct
 sweep-sizes: $(VENV)/.installed
 	$(BIN)/mathlens sweep --config configs/sweep_sizes.yaml --format $(SWEEP_FORMAT) --out runs/sweep-sizes/$(SWEEP_FORMAT)-w128
