@@ -168,6 +168,21 @@ SCHEMES = {
 }
 
 
+def scheme_model(shape: ModelConfig, name: str, offset: int) -> ModelConfig:
+    """``shape`` under position scheme ``name``; Abacus and coupled positions shift places in
+    training by up to ``offset`` (the longest test length past the longest trained one, plus
+    one), so that every place the tests reach has been trained."""
+    scheme = SCHEMES[name]
+    return replace(
+        shape,
+        positions=scheme.positions,
+        random_positions=scheme.random_positions,
+        abacus=scheme.abacus,
+        abacus_offset=offset if scheme.abacus else 0,
+        coupled_offset=offset if scheme.couple else 0,
+    )
+
+
 PRETRAIN_ARMS = ("rule", "own", "none")
 
 
@@ -281,15 +296,5 @@ class LengthGenConfig:
         return replace(self.train, steps=self.steps_by_format.get(name, self.train.steps))
 
     def scheme_model(self, name: str) -> ModelConfig:
-        """The model under scheme ``name``; Abacus and coupled positions shift places far enough
-        in training that the longest test sum's places have all been trained."""
-        scheme = SCHEMES[name]
-        offset = max(self.test_digits) - max(self.train_digits) + 1
-        return replace(
-            self.model,
-            positions=scheme.positions,
-            random_positions=scheme.random_positions,
-            abacus=scheme.abacus,
-            abacus_offset=offset if scheme.abacus else 0,
-            coupled_offset=offset if scheme.couple else 0,
-        )
+        """The model under scheme ``name``, its places shifted to reach the longest test sum."""
+        return scheme_model(self.model, name, max(self.test_digits) - max(self.train_digits) + 1)
