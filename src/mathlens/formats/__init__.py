@@ -7,7 +7,7 @@ from difflib import get_close_matches
 
 from ..errors import MathlensError
 from .base import Direct, Format
-from .numbers import IndexHints, Reversed
+from .numbers import IndexHints, Padded, Reversed
 from .rule import RuleFollowing
 from .scratchpad import Scratchpad
 from .tir import ToolIntegrated
@@ -15,6 +15,7 @@ from .tir import ToolIntegrated
 FORMATS: dict[str, type[Format]] = {
     "direct": Direct,
     "reversed": Reversed,
+    "padded": Padded,
     "scratchpad": Scratchpad,
     "rule": RuleFollowing,
     "tir": ToolIntegrated,
@@ -38,6 +39,7 @@ __all__ = [
     "Direct",
     "Format",
     "IndexHints",
+    "Padded",
     "Reversed",
     "RuleFollowing",
     "Scratchpad",

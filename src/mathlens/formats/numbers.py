@@ -3,6 +3,9 @@
 - ``Reversed``: every number written least significant digit first (``59+13=`` → ``95+31=``,
   answer ``27``), as Lee et al. 2023 and McLeish et al. 2024 train addition: the answer then
   comes out in the order the carries run, and a digit's place is its index from the start.
+- ``Padded``: ``Reversed`` with the answer zero-padded to one digit more than the longer
+  operand (``95+31=`` → ``270``), as Lee et al. 2025 write it for self-improvement: the prompt
+  fixes the answer's length, so a label of the wrong length is visibly wrong.
 - ``IndexHints`` (Zhou et al. 2023): a marker before each digit naming its place from the
   units (``α`` units, ``β`` tens, …), in the prompt and in the target, so that attention can
   match digits of the same place by content instead of by position.
@@ -56,6 +59,32 @@ class Reversed(Format):
     def read(self, completion: str) -> str | None:
         answer = super().read(completion)
         return None if answer is None else reverse_numbers(answer)
+
+
+@dataclass(frozen=True)
+class Padded(Format):
+    """A sum's answer reversed and zero-padded to one digit more than its longer operand."""
+
+    name = "padded"
+    needs = "a decimal sum a + b"
+
+    def supports(self, task: Task) -> bool:
+        return task.is_sum and task.base == 10 and task.modulus is None
+
+    def question(self, task: Task, a: int, b: int) -> str:
+        return reverse_numbers(task.prompt(a, b))
+
+    def target(self, task: Task, a: int, b: int) -> str:
+        return task.answer(a, b).zfill(answer_width(a, b))[::-1]
+
+    def read(self, completion: str) -> str | None:
+        answer = super().read(completion)
+        return None if answer is None or not answer.isdigit() else answer[::-1].lstrip("0") or "0"
+
+
+def answer_width(a: int, b: int) -> int:
+    """The digits of a padded answer: one more than the longer operand's."""
+    return max(len(str(a)), len(str(b))) + 1
 
 
 @dataclass(frozen=True)
