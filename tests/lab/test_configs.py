@@ -11,7 +11,7 @@ from mathlens.lab.lso import LSOConfig, build_split
 from ..conftest import SHARED
 
 ALL = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
-CONFIGS = [p for p in ALL if not p.name.startswith(("lengthgen", "improve"))]  # LSO configs
+CONFIGS = [p for p in ALL if not p.name.startswith(("lengthgen", "improve", "climb"))]  # LSO configs
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)

@@ -1,4 +1,4 @@
-"""``mathlens lso | sweep | lengthgen | export``: the case-or-rule lab."""
+"""``mathlens lso | sweep | lengthgen | climb | export``: the case-or-rule lab."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..formats import FORMATS
 from ..formats.rule import RULE_TEXTS, STYLES
+from ..lab.climb import ClimbConfig
 from ..lab.configs import FinetuneSpec, LengthGenConfig, LSOConfig, PretrainSpec, ProbeConfig
 from ..tasks import TASKS
 from .common import ConfigDefaults, Quiet, capability, out_console, pct, user_errors
@@ -170,3 +171,31 @@ def print_lso(m: dict, out: Path) -> None:
         depth.add_row(*(pct(v) for v in m["acc_by_depth"].values()))
         out_console.print(depth)
     out_console.print(f"heatmap: {out / 'heatmap.png'}  metrics: {out / 'metrics.json'}")
+
+
+@app.command(epilog="Example: mathlens climb --config configs/climb_addition.yaml --seeds 0 --rounds 2")
+@user_errors
+@config_options(ClimbConfig, ("out", "seeds", "rounds", "arms", "schemes", "seed_digits", "test_digits", "n_round",
+                              "seed_steps", "steps", "workers"))  # fmt: skip
+def climb(cfg: ClimbConfig, quiet: Quiet = False) -> None:
+    """Easy-to-hard rounds on length: a tiny model labels sums one digit longer than it knows, a
+    filter keeps labels (verified, vote, unfiltered; control: short sums), it trains on them.
+
+    --config takes every key of configs/climb_addition.yaml."""
+    from ..lab.climb import run_climb
+
+    summary = run_climb(cfg, progress=not quiet)
+    longer = range(cfg.seed_digits + 1, cfg.test_digits + 1)
+    table = Table(title=f"{cfg.out}: exact answers by digits (mean over {len(summary['seeds'])} seeds)")
+    for column in ("arm", "round", "kept / labelled", "labels right", *map(str, longer)):
+        table.add_column(column, justify="right")
+    for arm, rounds in summary["mean"].items():
+        for r, by_digits in enumerate(rounds):
+            runs = [v["arms"][arm][r] for v in summary["seeds"].values() if arm in v.get("arms", {})]
+            kept = sum(x.get("kept", 0) for x in runs)
+            labelled = sum(x.get("labelled", 0) for x in runs)
+            right = pct(sum(x.get("kept_right", 0) for x in runs) / kept) if kept else "—"
+            table.add_row(arm if r == 0 else "", "seed" if r == 0 else str(r), f"{kept}/{labelled}" if r else "—",
+                          right if r else "—", *(f"{by_digits[str(d)]['mean']:.0%}" for d in longer))  # fmt: skip
+    out_console.print(table)
+    out_console.print(f"plot: {Path(cfg.out) / 'climb.png'}; per round: {cfg.out}/seed-S/ARM/round-R/ ({summary['seconds']:.0f} s)")

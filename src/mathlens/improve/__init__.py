@@ -3,6 +3,8 @@ own samples, decontaminated against evaluation sets, mixed across difficulty, an
 that does it round after round (``run_loop``); a reward model on the policy's own samples
 (``rm``, ``rm_hf``: the listwise loss of ``reward``) for best-of-N and data selection; GRPO with
 the reward model in the reward (``grpo`` for the tiny policy, ``grpo_hf`` through TRL).
+Easy-to-hard rounds on length, where a tiny model labels longer sums itself, train the lab's
+models on the lab's sums: ``lab.climb``.
 
 Names load on first use (``lazy.py``): reading a config imports no model stack.
 """

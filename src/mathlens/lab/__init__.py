@@ -1,5 +1,6 @@
 """The case-or-rule lab: splits (Leave-Square-Out, length), runs that train tiny models and
-probe them cell by cell, the paper's own split files, plots and exports for fine-tuning.
+probe them cell by cell, easy-to-hard rounds in which a tiny model labels longer sums itself
+(``climb``), the paper's own split files, plots and exports for fine-tuning.
 
     from mathlens.lab import LSOConfig, run_lso
     metrics = run_lso(LSOConfig(radius=(10,), out="runs/lso"))
@@ -19,6 +20,8 @@ _WHERE = {
     "run_lso": "lso",
     "run_sweep": "lso",
     "run_lengthgen": "lengthgen",
+    "ClimbConfig": "climb",
+    "run_climb": "climb",
     "leave_square_out": "splits",
     "random_split": "splits",
     "Square": "splits",

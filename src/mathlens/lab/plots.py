@@ -1,4 +1,5 @@
-"""Pictures of results: the accuracy heatmap over the grid, the square-size sweep, length generalization."""
+"""Pictures of results: the accuracy heatmap over the grid, the square-size sweep, length
+generalization, easy-to-hard rounds."""
 
 from __future__ import annotations
 
@@ -250,5 +251,32 @@ def _save(fig, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def climb_plot(summary: dict, path: str | Path) -> Path:
+    """``climb.png``: one panel per arm, accuracy against digits, one line per round (mean over
+    seeds, later rounds darker); the seed's trained lengths shaded, 90% dotted."""
+    path = Path(path)
+    mean, cfg = summary["mean"], summary["config"]
+    arms = [arm for arm in cfg["arms"] if mean.get(arm)]
+    if not arms:
+        return path
+    fig, axes = plt.subplots(1, len(arms), figsize=(3.4 * len(arms), 3.4), sharey=True, squeeze=False)
+    colors = plt.get_cmap("viridis_r")
+    rounds = max(len(mean[arm]) for arm in arms)
+    for ax, arm in zip(axes[0], arms):
+        for r, by_digits in enumerate(mean[arm]):
+            xs = sorted(int(d) for d in by_digits)
+            ax.plot(xs, [by_digits[str(d)]["mean"] for d in xs], marker=".", color=colors(0.1 + 0.85 * r / max(1, rounds - 1)),
+                    label="seed" if r == 0 else f"round {r}")  # fmt: skip
+        ax.axvspan(0.5, cfg["seed_digits"] + 0.5, color="0.92", zorder=0)
+        ax.axhline(0.9, color="0.5", linestyle=":", linewidth=1)
+        ax.set(title=arm, xlabel="digits per operand", ylim=(-0.02, 1.02), xticks=range(1, cfg["test_digits"] + 1, 2))
+    axes[0][0].set_ylabel(f"exact answers (mean over {len(summary['seeds'])} seeds)")
+    axes[0][-1].legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
