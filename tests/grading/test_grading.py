@@ -7,7 +7,7 @@ from math import comb
 import pytest
 
 from mathlens.grading import equivalent, extract_answer, grade, last_boxed
-from mathlens.grading.metrics import maj_at_k, pass_at_k, rm_at_k
+from mathlens.grading.metrics import maj_at_k, pass_at_k, rm_at_k, rm_vote_at_k
 
 # (prediction, gold, same?) — each written by hand; the category is in the comment above.
 CASES = [
@@ -246,3 +246,30 @@ def test_rm_at_k_takes_the_best_rewarded_of_the_first_k():
     assert rm_at_k(["a", "b", "c"], [0.1, 0.9, 0.95], 2) == "b"
     assert rm_at_k(["a", "b", "c"], [0.5, 0.5, 0.1], 3) == "a"
     assert rm_at_k([None, "b"], [0.9, 0.1], 2) == "b"
+
+
+def test_rm_vote_weighs_each_vote_by_the_softmax_of_its_reward():
+    # two doubtful votes for 3 against one confident vote for 4: e^3 > 2, the confident one wins
+    assert rm_vote_at_k(["3", "3", "4"], [0.0, 0.0, 3.0], 3) == "4"
+    # but not against three: e^1 < 3
+    assert rm_vote_at_k(["3", "3", "3", "4"], [0.0, 0.0, 0.0, 1.0], 4) == "3"
+    # where the best-rewarded sample stands alone against a near-tied majority, the vote holds
+    preds, rewards = ["3", "3", "4"], [1.9, 1.9, 2.0]
+    assert rm_at_k(preds, rewards, 3) == "4" and rm_vote_at_k(preds, rewards, 3) == "3"
+    # equal rewards: a plain vote; equivalent answers vote together; only the first k count
+    assert rm_vote_at_k(["1/2", "0.5", "2"], [5.0, 5.0, 5.0], 3) == "1/2"
+    assert rm_vote_at_k(["4", "3", "3"], [9.0, 0.0, 0.0], 1) == "4"
+    assert rm_vote_at_k([None, "2"], [100.0, 0.0], 2) == "2" and rm_vote_at_k([], [], 4) is None
+
+
+def test_by_k_scores_every_pick_from_the_same_samples():
+    from mathlens.grading.summary import by_k
+    from mathlens.records import Sample, SampleRow
+
+    # 8 samples: the right answer "7" three times, "1" five times, the right ones rewarded highest
+    preds = ["1", "7", "1", "1", "7", "1", "7", "1"]
+    samples = [Sample(p, p, p == "7", reward=2.0 if p == "7" else 0.0) for p in preds]
+    curves = by_k([SampleRow("b", "0", "q", "7", samples)], ks=(2, 4, 8, 16))
+    assert set(curves) == {2, 4, 8}  # no k beyond the samples there are
+    assert curves[8] == {"maj@8": 0.0, "rm@8": 1.0, "rm-vote@8": 1.0}  # 3e^2 > 5
+    assert curves[2] == {"maj@2": 0.0, "rm@2": 1.0, "rm-vote@2": 1.0}  # a tie goes to "1", seen first

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .equivalence import equivalent
 from .extract import Extracted, extract_answer, final_answer, last_boxed
-from .metrics import bootstrap_ci, maj_at_k, pass_at_k, rm_at_k
+from .metrics import bootstrap_ci, maj_at_k, pass_at_k, rm_at_k, rm_vote_at_k
 
 
 @dataclass(frozen=True)
@@ -34,4 +34,5 @@ __all__ = [
     "maj_at_k",
     "pass_at_k",
     "rm_at_k",
+    "rm_vote_at_k",
 ]

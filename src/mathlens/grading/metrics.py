@@ -1,5 +1,5 @@
 """Scores over a problem's graded samples: pass@k, maj@k (equivalent answers vote together),
-rm@k (best of N by reward) and a bootstrap interval.
+rm@k (best of N by reward), rm-vote@k (votes weighted by reward) and a bootstrap interval.
 
 They live in grading because every capability that samples (evals, improve) scores with them.
 """
@@ -28,19 +28,39 @@ def maj_at_k(preds: Sequence[str | None], k: int) -> str | None:
 
     Ties go to the answer seen first; a missing prediction (None) votes for nothing.
     """
-    groups: list[list] = []  # [representative, votes], in order of first appearance
-    for pred in preds[:k]:
+    return _weighted_vote(preds[:k], [1.0] * len(preds[:k]))
+
+
+def rm_vote_at_k(preds: Sequence[str | None], rewards: Sequence[float], k: int) -> str | None:
+    """Reward-weighted voting among the first ``k``: each answer's weight is the sum, over the
+    samples giving it, of the softmax of their rewards. The softmax is over the problem's ``k``
+    samples, as the listwise reward model (``improve.reward``) is trained to score them, so a
+    sample's weight is the model's probability that it is the right one; one confident sample
+    can then outvote several doubtful ones, where a plain vote counts them all alike."""
+    import math
+
+    scores = list(rewards[:k])
+    if not scores:
+        return None
+    top = max(scores)
+    weights = [math.exp(r - top) for r in scores]
+    return _weighted_vote(preds[:k], weights)
+
+
+def _weighted_vote(preds: Sequence[str | None], weights: Sequence[float]) -> str | None:
+    groups: list[list] = []  # [representative, weight], in order of first appearance
+    for pred, weight in zip(preds, weights):
         if pred is None:
             continue
         for group in groups:
             if group[0] == pred or equivalent(group[0], pred):
-                group[1] += 1
+                group[1] += weight
                 break
         else:
-            groups.append([pred, 1])
+            groups.append([pred, weight])
     if not groups:
         return None
-    return max(groups, key=lambda g: g[1])[0]  # max keeps the first of equal counts
+    return max(groups, key=lambda g: g[1])[0]  # max keeps the first of equal weights
 
 
 def rm_at_k(preds: Sequence[str | None], rewards: Sequence[float], k: int) -> str | None:

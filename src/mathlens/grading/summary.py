@@ -1,5 +1,6 @@
 """Metrics of graded sample records (``records.SampleRow``, one per problem):
-pass@1 with its interval, pass@k, maj@k and, where samples carry rewards, rm@k.
+pass@1 with its interval, pass@k, maj@k and, where samples carry rewards, rm@k and rm-vote@k;
+and the same at several k from the same samples (``by_k``).
 
 Shared by ``mathlens eval``/``report`` and the improvement loop, which both write such records.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 from ..errors import MathlensError
 from ..records import SampleRow
 from .equivalence import equivalent
-from .metrics import bootstrap_ci, maj_at_k, pass_at_k, rm_at_k
+from .metrics import bootstrap_ci, maj_at_k, pass_at_k, rm_at_k, rm_vote_at_k
 
 
 def summarize_rows(all_rows: list[SampleRow], by: str | None = None) -> dict:
@@ -37,6 +38,30 @@ def summarize_rows(all_rows: list[SampleRow], by: str | None = None) -> dict:
             f"maj@{k}": sum(majk) / len(rows),
         }
         if all(s.reward is not None for r in rows for s in r.samples):  # scored by a reward model
-            best = [rm_at_k([s.pred for s in r.samples], [s.reward for s in r.samples], k) for r in rows]
-            summary[name][f"rm@{k}"] = sum(equivalent(r.gold, p) for r, p in zip(rows, best)) / len(rows)
+            summary[name].update(_reward_picks(rows, k))
     return summary
+
+
+def _reward_picks(rows: list[SampleRow], k: int) -> dict[str, float]:
+    """rm@k (the best-rewarded answer) and rm-vote@k (votes weighted by reward) over the first k."""
+    best = [rm_at_k([s.pred for s in r.samples], [s.reward for s in r.samples], k) for r in rows]
+    voted = [rm_vote_at_k([s.pred for s in r.samples], [s.reward for s in r.samples], k) for r in rows]
+    return {
+        f"rm@{k}": sum(equivalent(r.gold, p) for r, p in zip(rows, best)) / len(rows),
+        f"rm-vote@{k}": sum(equivalent(r.gold, p) for r, p in zip(rows, voted)) / len(rows),
+    }
+
+
+def by_k(rows: list[SampleRow], ks: tuple[int, ...] = (4, 8, 16, 32)) -> dict[int, dict[str, float]]:
+    """maj@k, and with rewards rm@k and rm-vote@k, for each k no larger than every problem's
+    sample count, from the first k samples of the same rows: how each way of picking an answer
+    grows with k, without sampling again."""
+    if not rows:
+        return {}
+    most = min(len(r.samples) for r in rows)
+    scored = all(s.reward is not None for r in rows for s in r.samples)
+    curves = {}
+    for k in (k for k in ks if k <= most):
+        maj = [equivalent(r.gold, maj_at_k([s.pred for s in r.samples], k)) for r in rows]
+        curves[k] = {f"maj@{k}": sum(maj) / len(rows), **(_reward_picks(rows, k) if scored else {})}
+    return curves
