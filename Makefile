@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU wheel of torch (pip finds it locally here; elsewhere from PyPI).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench sweep sweep-sizes lso-smollm2 lengthgen-smollm2 incontext-smollm2 lengthgen eval-demo improve corpus-demo clean
+.PHONY: demo test bench sweep sweep-sizes lso-smollm2 lengthgen-smollm2 incontext-smollm2 lengthgen eval-demo improve climb corpus-demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ eval-demo: $(VENV)/.installed
 # Self-improvement on the word-problem world: 3 rounds of sample, verify, reward model, fine-tune, then GRPO (~33 min, 2 cores).
 improve: $(VENV)/.installed
 	$(BIN)/mathlens improve --config configs/improve.yaml --out runs/improve
+
+# Easy-to-hard rounds on length: a tiny model labels sums one digit longer than it knows, five
+# arms (verified, vote, ensemble, unfiltered, control), 6 rounds, 2 seeds (~55 min, 2 cores).
+climb: $(VENV)/.installed
+	$(BIN)/mathlens climb --config configs/climb_addition.yaml
 
 # The math corpus pipeline on an offline corpus built from this machine's files (~4 min, 2 cores).
 corpus-demo: $(VENV)/.installed

@@ -41,9 +41,11 @@ FIRST_STEPS = {
     "sweep": (["--steps", "2", "--range", "0-19", "--center", "10,10", "--radius", "1", "--seeds", "0", "--quiet"], None),
     "sweep-sizes": (["--steps", "2", "--range", "0-19", "--center", "10,10", "--radius", "1", "--seeds", "0",
                      "--quiet"], None),
+    "climb": (["--seeds", "0", "--rounds", "1", "--arms", "vote", "--schemes", "coupled", "--seed-min", "0",
+               "--seed-steps", "2", "--steps", "2", "--n-round", "4", "--quiet"], None),
     "corpus-demo": ([], r"test\.jsonl.*(--data-dir|MATHLENS_BENCHMARKS)"),
 }
-CONFIG_TARGETS = ("demo", "eval-demo", "improve", "corpus-demo", "lengthgen", "sweep", "sweep-sizes", "lso-smollm2",
+CONFIG_TARGETS = ("demo", "eval-demo", "improve", "climb", "corpus-demo", "lengthgen", "sweep", "sweep-sizes", "lso-smollm2",
                   "lengthgen-smollm2", "incontext-smollm2")
 BENCHMARK_KEYS = ("decontaminate", "benchmark", "benchmarks")  # values: benchmark names or JSONL files
 

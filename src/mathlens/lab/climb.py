@@ -70,7 +70,7 @@ class ClimbConfig:
     )
     seed_digits: int = setting("The seed model learns 1..N-digit sums.", default=6)
     test_digits: int = setting("Each round tests 1..N-digit sums.", default=14)
-    seed_min: float = 0.95  # the pre-flight: accuracy the seed needs at every trained length (0: no gate)
+    seed_min: float = setting("Pre-flight: the seed's accuracy needed at every trained length (0: no gate).", default=0.95)
     n_seed: int = 2000  # seed training sums per digit count (one digit: the 100 there are, less the tests)
     n_round: int = setting("Fresh sums each round labels.", default=1000)
     n_test: int = 100  # test sums per digit count
@@ -88,7 +88,7 @@ class ClimbConfig:
     n_layer: int = 3
     n_head: int = 4
     n_embd: int = 128
-    device: str = "auto"
+    device: str = setting("auto, cpu or cuda: where the models train and decode.", default="auto")
     workers: int | None = setting("Runs in parallel.", "one per core", default=None)
 
     def __post_init__(self) -> None:
