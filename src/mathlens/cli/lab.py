@@ -176,7 +176,8 @@ def print_lso(m: dict, out: Path) -> None:
 @app.command(epilog="Example: mathlens climb --config configs/climb_addition.yaml --seeds 0 --rounds 2")
 @user_errors
 @config_options(ClimbConfig, ("out", "seeds", "rounds", "arms", "schemes", "seed_min", "seed_digits", "test_digits",
-                              "n_round", "seed_steps", "steps", "device", "workers"))  # fmt: skip
+                              "n_round", "ensemble", "ensemble_agreement", "seed_steps", "steps", "device",
+                              "workers"))  # fmt: skip
 def climb(cfg: ClimbConfig, quiet: Quiet = False) -> None:
     """Easy-to-hard rounds on length: a tiny model labels sums one digit longer than it knows, a
     filter keeps labels (verified, vote, unfiltered; control: short sums), it trains on them.

@@ -77,8 +77,8 @@ class ClimbConfig:
     k: int = 5  # samples a problem, for the verified and vote arms
     temperature: float = 0.7
     agreement: float = 0.6  # vote: the share of the k samples that must give the kept answer
-    ensemble: int = 3  # models in the ensemble arm
-    ensemble_agreement: float = 1.0  # the share of them that must give the kept answer
+    ensemble: int = setting("Models in the ensemble arm, trained apart from the start.", default=3)
+    ensemble_agreement: float = setting("Ensemble: the share of its models that must agree on a kept label.", default=1.0)
     advance_at: float = 0.2  # the frontier moves when a round kept at least this share of its problems
     seed_steps: int = setting("Optimizer steps of the seed model.", default=3000)
     steps: int = setting("Optimizer steps of each round.", default=300)
