@@ -186,9 +186,9 @@ def climb(cfg: ClimbConfig, quiet: Quiet = False) -> None:
     from ..lab.climb import run_climb
 
     summary = run_climb(cfg, progress=not quiet)
-    longer = range(cfg.seed_digits + 1, cfg.test_digits + 1)
+    longer = range(cfg.test_digits, cfg.seed_digits, -2)[::-1]  # every other length past the seed's, to the last
     table = Table(title=f"{cfg.out}: exact answers by digits (mean over {len(summary['seeds'])} seeds)")
-    for column in ("arm", "round", "kept / labelled", "labels right", *map(str, longer)):
+    for column in ("arm", "round", "kept", "labels right", *(f"{d} digits" for d in longer)):
         table.add_column(column, justify="right")
     for arm, rounds in summary["mean"].items():
         for r, by_digits in enumerate(rounds):
