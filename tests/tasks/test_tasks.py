@@ -93,7 +93,7 @@ def test_a_new_task_renders_in_every_format_without_touching_the_formats():
     for name in FORMATS:
         fmt = make_format(name)
         for a, b in [(0, 0), (59, 13), (95, 17)]:
-            shown = str(b)[::-1] if name == "reversed" else str(b)  # that format writes numbers backwards
+            shown = str(b)[::-1] if name in ("reversed", "padded") else str(b)  # these write numbers backwards
             assert fmt.prompt(task, a, b).endswith(f"plus {shown}? ")
             assert fmt.read(fmt.target(task, a, b)) == str(a + b), name
 
