@@ -62,8 +62,9 @@ class Reversed(Format):
 
 
 @dataclass(frozen=True)
-class Padded(Format):
-    """A sum's answer reversed and zero-padded to one digit more than its longer operand."""
+class Padded(Reversed):
+    """A sum's answer reversed and zero-padded to one digit more than its longer operand; the
+    question is ``Reversed``'s."""
 
     name = "padded"
     needs = "a decimal sum a + b"
@@ -71,15 +72,12 @@ class Padded(Format):
     def supports(self, task: Task) -> bool:
         return task.is_sum and task.base == 10 and task.modulus is None
 
-    def question(self, task: Task, a: int, b: int) -> str:
-        return reverse_numbers(task.prompt(a, b))
-
     def target(self, task: Task, a: int, b: int) -> str:
         return task.answer(a, b).zfill(answer_width(a, b))[::-1]
 
     def read(self, completion: str) -> str | None:
-        answer = super().read(completion)
-        return None if answer is None or not answer.isdigit() else answer[::-1].lstrip("0") or "0"
+        answer = super().read(completion)  # turned back, the padding now leading
+        return None if answer is None or not answer.isdigit() else answer.lstrip("0") or "0"
 
 
 def answer_width(a: int, b: int) -> int:

@@ -126,11 +126,16 @@ def control_sums(cfg: ClimbConfig, seed: int, r: int) -> list[tuple[int, int]]:
     return random.Random(f"climb-control:{seed}:{r}").sample(pairs, cfg.n_round)
 
 
+def digits_of(a: int, b: int) -> int:
+    """A sum's length: its longer operand's digits (the padded answer has one more)."""
+    return answer_width(a, b) - 1
+
+
 def example(i: int, a: int, b: int, target: str | None = None, split: str = "train") -> Example:
     """A padded sum as the trainer reads it; ``target``: a label other than the reference."""
     truth = FORMAT.target(TASK, a, b)
     return Example(i, TASK.name, (a, b), FORMAT.prompt(TASK, a, b), truth if target is None else target,
-                   TASK.answer(a, b), split, {"digits": max(len(str(a)), len(str(b)))})  # fmt: skip
+                   TASK.answer(a, b), split, {"digits": digits_of(a, b)})  # fmt: skip
 
 
 def seed_and_test(cfg: ClimbConfig, seed: int) -> tuple[list[Example], list[Example]]:
@@ -230,7 +235,7 @@ def label_round(
     """Label ``pairs`` as ``arm`` does, with its ``(model, tokenizer)`` members (the control
     arm's labels are reference answers)."""
     truths = [FORMAT.target(TASK, a, b) for a, b in pairs]
-    digits = [max(len(str(a)), len(str(b))) for a, b in pairs]
+    digits = [digits_of(a, b) for a, b in pairs]
     if arm == "control":
         return [Labelled(a, b, d, t, t, 1.0, True) for (a, b), d, t in zip(pairs, digits, truths)]
     if arm == "unfiltered":
