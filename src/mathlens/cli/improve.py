@@ -113,15 +113,19 @@ def improve(
     results = run_loop(cfg, texts, progress=not quiet)
     table = Table(title=f"{cfg.out}: held-out problems")
     k = results[0]["k"]
-    for column in ("round", "pass@1 [95%]", f"maj@{k}", f"rm@{k}", "RM ranking", "gain vs round 0 [95%]", "train rows"):
+    columns = ("round", "pass@1 [95%]", f"maj@{k}", f"rm@{k}", "RM ranking", "by level", "pool level", "gain vs round 0 [95%]",
+               "train rows")  # fmt: skip
+    for column in columns:
         table.add_column(column, justify="right")
 
     def row(r: dict, name: str, gain: str) -> None:
         lo, hi = r["pass@1_ci95"]
         ranking = (r.get("rm_ranking") or {}).get("pairwise_accuracy")
         rows = str(r.get("data", {}).get("train_rows", "—"))
+        levels = " ".join(f"{v:.0%}" for _, v in sorted(r.get("by_level", {}).items())) or "—"
+        pool = ",".join(sorted(r.get("data", {}).get("pool_levels", {}))) or "—"
         table.add_row(name, f"{r['pass@1']:.1%} [{lo:.1%}, {hi:.1%}]", pct(r.get(f"maj@{k}")), pct(r.get(f"rm@{k}")),
-                      pct(ranking), gain, rows)  # fmt: skip
+                      pct(ranking), levels, pool, gain, rows)  # fmt: skip
 
     for r in results:
         if "before_grpo" in r:
@@ -132,8 +136,10 @@ def improve(
     for r in results:
         if "grpo_gain" in r:
             lo, hi = r["grpo_gain_ci95"]
+            by_level = "; ".join(f"level {lvl} {g:+.1%} [{a:+.1%}, {b:+.1%}]"
+                                 for lvl, (g, a, b) in sorted(r.get("grpo_gain_by_level", {}).items()))  # fmt: skip
             out_console.print(f"round {r['round']}: GRPO changed held-out pass@1 by {r['grpo_gain']:+.1%} "
-                              f"[{lo:+.1%}, {hi:+.1%}] (paired bootstrap)")  # fmt: skip
+                              f"[{lo:+.1%}, {hi:+.1%}] (paired bootstrap){'; ' + by_level if by_level else ''}")  # fmt: skip
     out_console.print(f"plot: {Path(cfg.out) / 'improve.png'}; per-round files under {cfg.out}/round-*/")
 
 

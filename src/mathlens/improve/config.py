@@ -13,6 +13,7 @@ from ..config import setting
 from ..errors import MathlensError
 from ..tasks.word_problems import STYLES
 
+KNOBS = ("all", "ops")  # what a level turns in the word world: everything, or the number of operations
 TRAINABLE = ("tiny", "hf", "vllm")  # backends whose model the loop can fine-tune and reload
 
 
@@ -32,6 +33,13 @@ class WorldSpec:
     # policy has never trained on, filtered by its pass rate. 0: GRPO uses the round's pool samples.
     n_rl: int = 2000
     rl_file: str | None = None  # JSONL (question, answer) instead of generating them
+    # all: a level adds an operation, bigger numbers and a distractor | ops: only the operation
+    # (tasks.word_problems.ONE_KNOB), so the step from one level to the next is one new thing.
+    knob: str = "all"
+    # Each round's pool (and GRPO's queries) fresh at the frontier level instead of one pool of
+    # every level: one above the seed's levels, moved up after a round that solved advance_at of them.
+    frontier: bool = False
+    advance_at: float = 0.5  # the share of a frontier pool's problems with a right sample that moves it up
 
 
 @dataclass(frozen=True)
@@ -151,3 +159,7 @@ class LoopConfig:
             raise MathlensError(f"grpo {self.rl.grpo!r}: choose {', '.join(GRPO_WHEN)}")
         if not set(self.world.seed_levels) | set(self.world.levels) <= {1, 2, 3, 4}:
             raise MathlensError("levels go from 1 to 4")
+        if self.world.knob not in KNOBS:
+            raise MathlensError(f"knob {self.world.knob!r}: choose {' or '.join(KNOBS)}")
+        if self.world.frontier and (self.world.pool_file is not None or self.world.rl_file is not None):
+            raise MathlensError("frontier draws each round's pool from the word world: it cannot read pool_file or rl_file")

@@ -8,6 +8,7 @@ seed's labelled rows and this round's data, or every round's so far (``accumulat
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from ..records import SampleRow, read_jsonl, read_sample_rows, write_jsonl
@@ -48,6 +49,9 @@ def round_data(cfg: LoopConfig, out: Path, r: int, index: Index) -> dict:
         "decontaminated": dict(contamination.dropped),
         "rows": len(mixed),
     }
+    levels = Counter(str(row.meta["level"]) for row in samples if "level" in row.meta)
+    if levels:  # which levels the round sampled (one, where the pool is drawn at the frontier)
+        report["pool_levels"] = dict(sorted(levels.items()))
     rated = [(row.question, rate) for row in samples if (rate := rates[row.id]) is not None]
     if len(rated) >= 20:  # how well the problem text alone predicts the pass rate, on held-out problems
         report["pass_rate_predictor"] = held_out_error([t for t, _ in rated], [p for _, p in rated], seed=cfg.seed)

@@ -37,7 +37,7 @@ from .config import LoopConfig
 from .data import SCORED, round_data, seed_rows
 from ..decontam import EvalText, Index
 from .policy import load_policy, read_rows, train_hf, train_tiny, user_prompt
-from .world import rl_queries, world_files
+from .world import rl_queries, round_files, world_files
 
 SUMMARY = "improve.json"
 RL_SAMPLES = "rl_samples.jsonl"  # a GRPO round: the SFT policy's samples of GRPO's own queries
@@ -51,13 +51,14 @@ def run_loop(
     out = Path(cfg.out)
     _check_folder(out, cfg)
     files = world_files(cfg, out)
-    heldout, pool = read_rows(files["heldout"]), read_rows(files["pool"])
+    heldout = read_rows(files["heldout"])
     index = Index([EvalText("heldout", r["question"]) for r in heldout] + list(eval_texts))
     for r in range(cfg.rounds + 1):
         folder = out / f"round-{r}"
         stages = Stages(folder)
+        here = round_files(cfg, out, r, files)  # the world's files, or this round's frontier problems
         if r > 0:
-            policy = _model_dir(cfg, out, r - 1)
+            policy, pool = _model_dir(cfg, out, r - 1), read_rows(here["pool"])
             stages.run("sample", lambda r=r: _sample(cfg, policy, pool, folder / "samples.jsonl", r, progress), stop_after)
             if cfg.reward.rm:
                 stages.run("rm", lambda r=r, p=policy: _train_rm(cfg, p, folder, r, progress), stop_after)
@@ -68,7 +69,7 @@ def run_loop(
             sft = folder / "model"
             stages.run("eval-sft", lambda r=r: _evaluate(cfg, out, r, heldout, progress, sft, "eval-sft"), stop_after)
             if rl_queries(cfg):  # the SFT policy's pass rate on queries it never trained on picks GRPO's problems
-                stages.run("rl-sample", lambda r=r: _rl_sample(cfg, files, index, sft, folder, r, progress), stop_after)
+                stages.run("rl-sample", lambda r=r: _rl_sample(cfg, here, index, sft, folder, r, progress), stop_after)
             stages.run("grpo", lambda r=r: _grpo(cfg, folder, r, progress), stop_after)
         stages.run("eval", lambda r=r: _evaluate(cfg, out, r, heldout, progress), stop_after)
     rounds = summarize_loop(out)
@@ -201,7 +202,9 @@ def _evaluate(cfg: LoopConfig, out: Path, r: int, heldout: list[dict], progress:
     if ranking is not None:
         metrics["rm_ranking"] = ranking
     if any("level" in row.meta for row in rows):
-        metrics["by_level"] = {k.split("/")[1]: v["pass@1"] for k, v in summarize_rows(rows, "level").items()}
+        levels = {k.split("/")[1]: v for k, v in summarize_rows(rows, "level").items()}
+        metrics["by_level"] = {level: v["pass@1"] for level, v in levels.items()}
+        metrics["by_level_ci95"] = {level: v["pass@1_ci95"] for level, v in levels.items()}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
 
 
@@ -237,13 +240,13 @@ def _train(cfg: LoopConfig, out: Path, r: int, files: dict, progress: bool) -> N
 def _world_texts(files: dict) -> list[str]:
     """Every prompt (and labelled solution) of the world: what a fresh tiny model must be able to read."""
     return [user_prompt(row["question"]) + row.get("solution", "") for name in ("seed", "pool", "heldout")
-            for row in read_rows(files[name])]  # fmt: skip
+            if name in files for row in read_rows(files[name])]  # fmt: skip
 
 
 def summarize_loop(out: Path) -> list[dict]:
     """Per finished round: held-out pass@1 (with its interval), maj@k, the data it trained on and
-    stage times; the change in pass@1 from round 0 with a paired bootstrap interval. Written to
-    ``improve.json``."""
+    stage times; the change in pass@1 from round 0 (and GRPO's, from the SFT policy it started
+    from), overall and per level, with paired bootstrap intervals. Written to ``improve.json``."""
     rounds, base = [], None
     for r in range(10_000):
         folder = out / f"round-{r}"
@@ -256,22 +259,36 @@ def summarize_loop(out: Path) -> list[dict]:
             entry["data"] = json.loads((folder / "data_report.json").read_text())
         if (folder / "eval-sft" / "metrics.json").exists():  # GRPO ran: the SFT model before it, and the change
             entry["before_grpo"] = json.loads((folder / "eval-sft" / "metrics.json").read_text())
-            sft = _per_problem_pass1(folder / "eval-sft" / "samples.jsonl")
-            diffs = [per_problem[k] - sft[k] for k in sft if k in per_problem]
-            entry["grpo_gain"] = sum(diffs) / max(1, len(diffs))
-            entry["grpo_gain_ci95"] = list(bootstrap_ci(diffs))
+            gain = paired_gain(per_problem, _per_problem_pass1(folder / "eval-sft" / "samples.jsonl"))
+            entry["grpo_gain"], entry["grpo_gain_ci95"] = gain["all"][0], gain["all"][1:]
+            entry["grpo_gain_by_level"] = gain["by_level"]
         if (folder / "grpo" / "grpo_log.jsonl").exists():
             entry["grpo_log_last"] = read_rows(folder / "grpo" / "grpo_log.jsonl")[-1]
         if base is None:
             base = per_problem
         else:
-            diffs = [per_problem[k] - base[k] for k in base if k in per_problem]
-            entry["gain_vs_round0"] = sum(diffs) / max(1, len(diffs))
-            entry["gain_ci95"] = list(bootstrap_ci(diffs))
+            gain = paired_gain(per_problem, base)
+            entry["gain_vs_round0"], entry["gain_ci95"] = gain["all"][0], gain["all"][1:]
+            entry["gain_by_level"] = gain["by_level"]
         rounds.append(entry)
     (out / SUMMARY).write_text(json.dumps(rounds, indent=1))
     return rounds
 
 
-def _per_problem_pass1(path: Path) -> dict[str, float]:
-    return {row.id: row.pass_rate for row in read_sample_rows(path, quiet=True)}
+def paired_gain(after: dict[str, tuple[float, str]], before: dict[str, tuple[float, str]]) -> dict:
+    """Mean change in per-problem pass rate over the problems both hold, ``[gain, low, high]``
+    with a 95% paired bootstrap interval: over all of them and per level (where problems have one)."""
+    diffs: dict[str, list[float]] = {}
+    for key, (rate, level) in before.items():
+        if key in after:
+            change = after[key][0] - rate
+            diffs.setdefault("all", []).append(change)
+            if level:
+                diffs.setdefault(level, []).append(change)
+    summary = {name: [sum(d) / len(d), *bootstrap_ci(d)] for name, d in diffs.items()}
+    return {"all": summary.pop("all", [0.0, float("nan"), float("nan")]), "by_level": summary}
+
+
+def _per_problem_pass1(path: Path) -> dict[str, tuple[float, str]]:
+    """Each problem's pass rate and level (empty where it has none)."""
+    return {row.id: (row.pass_rate, str(row.meta.get("level", ""))) for row in read_sample_rows(path, quiet=True)}

@@ -4,15 +4,20 @@ split, and GRPO's queries (``rl``) where the loop runs GRPO on problems of its o
 Generated once from the word-problem world (``tasks.word_problems``) with seeds apart from each
 other, or read from the JSONL files a config names (``question`` and ``answer`` per line; an
 empty answer is labelled by vote). Later rounds and resumed loops read the same files.
+
+With ``frontier``, a round's pool and GRPO's queries are drawn fresh, at one level, into the
+round's own folder: the loop climbs the word world as ``mathlens climb`` climbs in length.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import MathlensError
 from ..records import read_jsonl, write_jsonl
-from ..tasks.word_problems import WorldConfig, word_problems
+from ..tasks.word_problems import ONE_KNOB, WorldConfig, word_problems
 from .config import LoopConfig
 
 NAMES = ("seed", "pool", "heldout")
@@ -21,7 +26,8 @@ NAMES = ("seed", "pool", "heldout")
 def world_files(cfg: LoopConfig, out: Path) -> dict[str, Path]:
     """Paths of ``seed.jsonl``, ``pool.jsonl`` and ``heldout.jsonl`` under ``out``, written if absent."""
     w = cfg.world
-    names = NAMES + (("rl",) if rl_queries(cfg) else ())
+    world = world_config(cfg)
+    names = ("seed", "heldout") if w.frontier else NAMES + (("rl",) if rl_queries(cfg) else ())
     paths = {name: out / f"{name}.jsonl" for name in names}
     if all(p.exists() for p in paths.values()):
         return paths
@@ -32,16 +38,53 @@ def world_files(cfg: LoopConfig, out: Path) -> dict[str, Path]:
     else:
         rows = {
             "seed": word_problems(w.n_seed, cfg.seed * 3 + 1, w.seed_levels, cfg.mode,
-                                  WorldConfig(distractors=w.seed_distractors), prefix="s"),  # fmt: skip
-            "pool": word_problems(w.n_pool, cfg.seed * 3 + 2, w.levels, cfg.mode, prefix="p"),
-            "heldout": word_problems(w.n_heldout, cfg.seed * 3 + 3, w.levels, cfg.mode, prefix="h"),
+                                  replace(world, distractors=w.seed_distractors), prefix="s"),  # fmt: skip
+            "pool": word_problems(w.n_pool, cfg.seed * 3 + 2, w.levels, cfg.mode, world, prefix="p"),
+            "heldout": word_problems(w.n_heldout, cfg.seed * 3 + 3, w.levels, cfg.mode, world, prefix="h"),
         }
     if "rl" in paths:
         rows["rl"] = (_read_problems(w.rl_file, "rl") if w.rl_file is not None
-                      else word_problems(w.n_rl, 10_000 + cfg.seed, w.levels, cfg.mode, prefix="r"))  # fmt: skip
+                      else word_problems(w.n_rl, 10_000 + cfg.seed, w.levels, cfg.mode, world, prefix="r"))  # fmt: skip
     for name, path in paths.items():
         write_jsonl(path, rows[name])
     return paths
+
+
+def world_config(cfg: LoopConfig) -> WorldConfig:
+    """What a level turns: everything (the default world) or only the number of operations."""
+    return ONE_KNOB if cfg.world.knob == "ops" else WorldConfig()
+
+
+def frontier_level(cfg: LoopConfig, out: Path, r: int) -> int:
+    """The level round ``r``'s frontier pool is drawn at: one above the seed's levels, up one
+    after each earlier round in which at least ``advance_at`` of its pool's problems had a right
+    sample, never past the top level. Read from the rounds' data reports, so a resumed loop
+    draws the same levels."""
+    w = cfg.world
+    level = min(max(w.seed_levels) + 1, max(w.levels))
+    for earlier in range(1, r):
+        report = json.loads((out / f"round-{earlier}" / "data_report.json").read_text())
+        if report["solved_share"] >= w.advance_at:
+            level = min(level + 1, max(w.levels))
+    return level
+
+
+def round_files(cfg: LoopConfig, out: Path, r: int, files: dict[str, Path]) -> dict[str, Path]:
+    """Round ``r``'s problem files: the world's, or with ``frontier`` a pool (and GRPO queries)
+    of fresh problems at the round's frontier level in ``round-r/``, written once."""
+    if not cfg.world.frontier or r == 0:
+        return files
+    w, folder = cfg.world, out / f"round-{r}"
+    level = frontier_level(cfg, out, r)
+    own = {"pool": (folder / "pool.jsonl", w.n_pool, 20_000)}
+    if rl_queries(cfg):  # GRPO's own queries: the same level, problems no round trains on
+        own["rl"] = (folder / "rl.jsonl", w.n_rl, 30_000)
+    for name, (path, n, base) in own.items():
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            write_jsonl(path, word_problems(n, base + 100 * r + cfg.seed, (level,), cfg.mode, world_config(cfg),
+                                            prefix=f"{name[0]}{r}-"))  # fmt: skip
+    return {**files, **{name: path for name, (path, _, _) in own.items()}}
 
 
 def rl_queries(cfg: LoopConfig) -> bool:

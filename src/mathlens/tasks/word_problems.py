@@ -6,6 +6,10 @@ two styles: ``cot`` states one operation per step and boxes the result; ``tir`` 
 steps as a program, shows its output and boxes it (the tool loop runs the program at inference).
 A tiny model taught the easy levels only is well below its ceiling on the hard ones, and its
 samples there are right often enough for rejection sampling to feed on.
+
+``ONE_KNOB`` turns only the number of operations with the level (fixed number range, at most one
+distractor), so that a policy solving level L meets one new thing at L + 1: the world the loop
+climbs level by level.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ class WorldConfig:
     max_factor: int = 3  # largest multiplier
     max_product_base: int = 10  # only counts up to this are multiplied
     distractors: bool = True
+    max_distractors: int | None = None  # at most this many distractor sentences (None: level − 1)
+
+
+ONE_KNOB = WorldConfig(growth=0, max_distractors=1)
 
 
 def word_problem(level: int, rng: random.Random, style: str = "cot", world: WorldConfig = WorldConfig()) -> dict:
@@ -61,7 +69,8 @@ def word_problem(level: int, rng: random.Random, style: str = "cot", world: Worl
         value = new
     if world.distractors:
         others = [n for n in NAMES if n != name]
-        for _ in range(level - 1):  # never before the first sentence: it introduces the count
+        count = level - 1 if world.max_distractors is None else min(level - 1, world.max_distractors)
+        for _ in range(count):  # never before the first sentence: it introduces the count
             x = rng.randint(1, high)
             at = rng.randint(1, len(sentences))
             sentences.insert(at, rng.choice(DISTRACT).format(other=rng.choice(others), x=x, other_thing=rng.choice(THINGS)))
