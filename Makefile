@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU wheel of torch (pip finds it locally here; elsewhere from PyPI).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench sweep sweep-sizes lso-smollm2 lengthgen-smollm2 incontext-smollm2 lengthgen eval-demo improve climb corpus-demo clean
+.PHONY: demo test bench sweep sweep-sizes lso-smollm2 lengthgen-smollm2 incontext-smollm2 lengthgen eval-demo improve improve-climb improve-bestof improve-smollm2 climb corpus-demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,16 @@ eval-demo: $(VENV)/.installed
 # Self-improvement on the word-problem world: 3 rounds of sample, verify, reward model, fine-tune, then GRPO (~33 min, 2 cores).
 improve: $(VENV)/.installed
 	$(BIN)/mathlens improve --config configs/improve.yaml --out runs/improve
+
+# The word world climbed a level at a time (one knob per level, each round's pool at the frontier),
+# GRPO on frontier queries at the end; a best-of-k study of the reward model against the vote on
+# problems the policy misreads; one round on SmolLM2-135M-Instruct (CPU-sized).
+improve-climb: $(VENV)/.installed
+	$(BIN)/mathlens improve --config configs/improve_climb.yaml --out runs/improve-climb
+improve-bestof: $(VENV)/.installed
+	$(BIN)/mathlens improve --config configs/improve_bestof.yaml --out runs/improve-bestof
+improve-smollm2: $(VENV)/.installed
+	$(BIN)/mathlens improve --config configs/improve_smollm2_cpu.yaml --out runs/improve-smollm2
 
 # Easy-to-hard rounds on length: a tiny model labels sums one digit longer than it knows, five
 # arms (verified, vote, ensemble, unfiltered, control), 6 rounds, 2 seeds (~55 min, 2 cores).

@@ -45,8 +45,8 @@ FIRST_STEPS = {
                "--seed-steps", "2", "--steps", "2", "--n-round", "4", "--quiet"], None),
     "corpus-demo": ([], r"test\.jsonl.*(--data-dir|MATHLENS_BENCHMARKS)"),
 }
-CONFIG_TARGETS = ("demo", "eval-demo", "improve", "climb", "corpus-demo", "lengthgen", "sweep", "sweep-sizes", "lso-smollm2",
-                  "lengthgen-smollm2", "incontext-smollm2")
+CONFIG_TARGETS = ("demo", "eval-demo", "improve", "improve-climb", "improve-bestof", "improve-smollm2", "climb", "corpus-demo",
+                  "lengthgen", "sweep", "sweep-sizes", "lso-smollm2", "lengthgen-smollm2", "incontext-smollm2")
 BENCHMARK_KEYS = ("decontaminate", "benchmark", "benchmarks")  # values: benchmark names or JSONL files
 
 

@@ -271,5 +271,24 @@ def test_by_k_scores_every_pick_from_the_same_samples():
     samples = [Sample(p, p, p == "7", reward=2.0 if p == "7" else 0.0) for p in preds]
     curves = by_k([SampleRow("b", "0", "q", "7", samples)], ks=(2, 4, 8, 16))
     assert set(curves) == {2, 4, 8}  # no k beyond the samples there are
-    assert curves[8] == {"maj@8": 0.0, "rm@8": 1.0, "rm-vote@8": 1.0}  # 3e^2 > 5
-    assert curves[2] == {"maj@2": 0.0, "rm@2": 1.0, "rm-vote@2": 1.0}  # a tie goes to "1", seen first
+    assert curves[8] == {"maj@8": 0.0, "rm@8": 1.0, "rm-vote@8": 1.0, "rm-maj@8": [1.0, 1.0, 1.0]}  # 3e^2 > 5
+    assert curves[2]["maj@2"] == 0.0 and curves[2]["rm@2"] == 1.0  # a tie goes to "1", seen first
+
+
+def test_by_k_pairs_rm_against_the_vote_and_votes_among_samples_that_pass_a_rule():
+    from mathlens.grading.summary import by_k
+    from mathlens.records import Sample, SampleRow
+
+    def row(i, gold, preds, rewards, passes):
+        return SampleRow("b", str(i), "q", gold, [Sample(p, p, p == gold, reward=r, extra={"ok": ok})
+                                                 for p, r, ok in zip(preds, rewards, passes)])  # fmt: skip
+
+    rows = [
+        row(0, "7", ["1", "1", "7", "1"], [0, 0, 1, 0], [False, False, True, False]),  # rm and the rule right, vote wrong
+        row(1, "2", ["2", "2", "5", "2"], [0, 0, 1, 0], [True, True, True, True]),  # rm wrong, the rule keeps the vote
+        row(2, "3", ["4", "4", "4", "4"], [0, 0, 0, 0], [False, False, False, False]),  # none passes: the plain vote
+    ]
+    curves = by_k(rows, ks=(4,), check=lambda s: s.extra["ok"])[4]
+    assert curves["maj@4"] == pytest.approx(1 / 3) and curves["rm@4"] == pytest.approx(1 / 3)
+    assert curves["rm-maj@4"][0] == 0.0 and curves["rm-maj@4"][1] < 0 < curves["rm-maj@4"][2]
+    assert curves["rule-vote@4"] == pytest.approx(2 / 3)

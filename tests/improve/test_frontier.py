@@ -47,11 +47,12 @@ def test_each_round_samples_fresh_problems_at_the_frontier(tmp_path, advance_at,
 
 def test_grpo_queries_are_fresh_problems_at_the_frontier(tmp_path):
     out = tmp_path / "grpo"
-    settings = {**TINY, "rounds": 1, "grpo": "last", "rm": True, "rm_steps": 2}
+    settings = {**TINY, "grpo": "last", "rm": True, "rm_steps": 2}
     run_loop(resolve(LoopConfig, None, out=str(out), **settings, advance_at=0.0, grpo_steps=1, grpo_problems_per_step=2,
                      group_size=2, min_correct=0, max_correct=2, n_rl=5), progress=False)  # fmt: skip
-    assert levels_of(out / "round-1" / "rl.jsonl") == {2} and not (out / "rl.jsonl").exists()
-    chosen = json.loads((out / "round-1" / "grpo" / "grpo_problems.json").read_text())
+    assert levels_of(out / "round-2" / "rl.jsonl") == {3} and not (out / "rl.jsonl").exists()
+    assert not (out / "round-1" / "rl.jsonl").exists()  # only the round that runs GRPO draws its queries
+    chosen = json.loads((out / "round-2" / "grpo" / "grpo_problems.json").read_text())
     assert chosen["sampled"] == 5
 
 

@@ -158,3 +158,10 @@ def test_the_rm_stage_writes_its_own_file_and_leaves_the_samples_as_sampled(whol
     loop_module._train_rm(small(whole[0]), whole[0] / "round-0" / "model", tmp_path, 1, False)
     assert (tmp_path / "samples.jsonl").read_bytes() == before
     assert all(s.reward is not None for row in read_sample_rows(tmp_path / "rm" / "samples.jsonl") for s in row.samples)
+
+
+def test_a_hugging_face_policy_samples_in_batches_of_the_configured_width(tiny_model):
+    from mathlens.improve.policy import load_policy
+
+    cfg = small("x", backend="hf", model=str(tiny_model), hf_sample_batch=3)
+    assert load_policy(cfg, str(tiny_model)).batch_size == 3

@@ -8,7 +8,9 @@ Shared by ``mathlens eval``/``report`` and the improvement loop, which both writ
 from __future__ import annotations
 
 from ..errors import MathlensError
-from ..records import SampleRow
+from collections.abc import Callable
+
+from ..records import Sample, SampleRow
 from .equivalence import equivalent
 from .metrics import bootstrap_ci, maj_at_k, pass_at_k, rm_at_k, rm_vote_at_k
 
@@ -52,10 +54,14 @@ def _reward_picks(rows: list[SampleRow], k: int) -> dict[str, float]:
     }
 
 
-def by_k(rows: list[SampleRow], ks: tuple[int, ...] = (4, 8, 16, 32)) -> dict[int, dict[str, float]]:
+def by_k(rows: list[SampleRow], ks: tuple[int, ...] = (4, 8, 16, 32),
+         check: Callable[[Sample], bool] | None = None) -> dict[int, dict[str, float]]:  # fmt: skip
     """maj@k, and with rewards rm@k and rm-vote@k, for each k no larger than every problem's
     sample count, from the first k samples of the same rows: how each way of picking an answer
-    grows with k, without sampling again."""
+    grows with k, without sampling again. With rewards, ``rm-maj@k`` is rm@k − maj@k with its
+    paired 95% bootstrap interval over problems. ``check``, a rule a sample must pass (e.g. its
+    boxed answer is what its program printed), adds ``rule-vote@k``: the vote over the samples
+    that pass it (all k where none does), a verifier with no training."""
     if not rows:
         return {}
     most = min(len(r.samples) for r in rows)
@@ -63,5 +69,15 @@ def by_k(rows: list[SampleRow], ks: tuple[int, ...] = (4, 8, 16, 32)) -> dict[in
     curves = {}
     for k in (k for k in ks if k <= most):
         maj = [equivalent(r.gold, maj_at_k([s.pred for s in r.samples], k)) for r in rows]
-        curves[k] = {f"maj@{k}": sum(maj) / len(rows), **(_reward_picks(rows, k) if scored else {})}
+        curves[k] = {f"maj@{k}": sum(maj) / len(rows)}
+        if scored:
+            best = [equivalent(r.gold, rm_at_k([s.pred for s in r.samples], [s.reward for s in r.samples], k))
+                    for r in rows]  # fmt: skip
+            diffs = [float(b) - float(m) for b, m in zip(best, maj)]
+            curves[k].update(_reward_picks(rows, k))
+            curves[k][f"rm-maj@{k}"] = [sum(diffs) / len(diffs), *bootstrap_ci(diffs)]
+        if check is not None:
+            kept = [[s for s in r.samples[:k] if check(s)] or r.samples[:k] for r in rows]
+            rule = [equivalent(r.gold, maj_at_k([s.pred for s in picked], len(picked))) for r, picked in zip(rows, kept)]
+            curves[k][f"rule-vote@{k}"] = sum(rule) / len(rows)
     return curves

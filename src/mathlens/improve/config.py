@@ -40,6 +40,9 @@ class WorldSpec:
     # every level: one above the seed's levels, moved up after a round that solved advance_at of them.
     frontier: bool = False
     advance_at: float = 0.5  # the share of a frontier pool's problems with a right sample that moves it up
+    # The share of pool, held-out and GRPO problems that tell an addition in a sentence the seed
+    # never read (tasks.word_problems.TRAP): problems the policy's majority gets wrong one way.
+    trap: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class SamplingSpec:
     top_p: float = 1.0  # the whole distribution: rejection sampling feeds on the rare right answer
     max_tokens: int = 96
     max_tool_calls: int = 2
+    hf_sample_batch: int = 32  # hf: prompts generated together (a CPU makes ~2x the tokens/s at 32 as at 8)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,9 @@ class DataSpec:
 @dataclass(frozen=True)
 class TrainingSpec:
     init: str = "previous"  # previous: go on from the last round's model; seed: start from round 0's
+    # false: rounds sample, train the reward model and evaluate, but the policy is round 0's
+    # throughout (a best-of-k study of the reward model on a policy that does not move).
+    sft: bool = True
     seed_steps: int = 800  # tiny: optimizer steps of the seed policy (round 0)
     steps: int = setting("tiny: optimizer steps of each later round.", default=600)
     batch_size: int = 32
@@ -159,6 +166,8 @@ class LoopConfig:
             raise MathlensError(f"grpo {self.rl.grpo!r}: choose {', '.join(GRPO_WHEN)}")
         if not set(self.world.seed_levels) | set(self.world.levels) <= {1, 2, 3, 4}:
             raise MathlensError("levels go from 1 to 4")
+        if not self.training.sft and self.rl.grpo != "none":
+            raise MathlensError("sft false keeps round 0's policy: it cannot run GRPO (grpo: none)")
         if self.world.knob not in KNOBS:
             raise MathlensError(f"knob {self.world.knob!r}: choose {' or '.join(KNOBS)}")
         if self.world.frontier and (self.world.pool_file is not None or self.world.rl_file is not None):

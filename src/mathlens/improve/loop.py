@@ -56,14 +56,14 @@ def run_loop(
     for r in range(cfg.rounds + 1):
         folder = out / f"round-{r}"
         stages = Stages(folder)
-        here = round_files(cfg, out, r, files)  # the world's files, or this round's frontier problems
+        here = round_files(cfg, out, r, files, _grpo_round(cfg, r))  # the world's files, or this round's frontier problems
         if r > 0:
             policy, pool = _model_dir(cfg, out, r - 1), read_rows(here["pool"])
             stages.run("sample", lambda r=r: _sample(cfg, policy, pool, folder / "samples.jsonl", r, progress), stop_after)
             if cfg.reward.rm:
                 stages.run("rm", lambda r=r, p=policy: _train_rm(cfg, p, folder, r, progress), stop_after)
             stages.run("select", lambda r=r: round_data(cfg, out, r, index), stop_after)
-        if r > 0 or cfg.backend == "tiny":  # round 0 of a checkpoint loop is the checkpoint as it is
+        if (r == 0 and cfg.backend == "tiny") or (r > 0 and cfg.training.sft):  # a checkpoint's round 0 is itself
             stages.run("train", lambda r=r: _train(cfg, out, r, files, progress), stop_after)
         if _grpo_round(cfg, r):
             sft = folder / "model"
@@ -91,6 +91,8 @@ def _model_dir(cfg: LoopConfig, out: Path, r: int) -> Path | str:
     checkpoint loop, that checkpoint."""
     if r == 0 and cfg.backend != "tiny":
         return cfg.model
+    if r > 0 and not cfg.training.sft:  # a best-of-k study: the policy never moves
+        return _model_dir(cfg, out, 0)
     return out / f"round-{r}" / ("grpo" if _grpo_round(cfg, r) else "model")
 
 
@@ -201,11 +203,28 @@ def _evaluate(cfg: LoopConfig, out: Path, r: int, heldout: list[dict], progress:
     metrics = summarize_rows(rows)["heldout"]
     if ranking is not None:
         metrics["rm_ranking"] = ranking
+        metrics["by_k"] = picks_by_k(rows, cfg.mode)
     if any("level" in row.meta for row in rows):
         levels = {k.split("/")[1]: v for k, v in summarize_rows(rows, "level").items()}
         metrics["by_level"] = {level: v["pass@1"] for level, v in levels.items()}
         metrics["by_level_ci95"] = {level: v["pass@1_ci95"] for level, v in levels.items()}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
+
+
+def picks_by_k(rows: list[SampleRow], mode: str) -> dict:
+    """maj@k, rm@k, rm-vote@k (and in TIR the vote among programs whose boxed answer is what
+    they printed) at k = 4…32 from the same samples: over every problem, and over the trap
+    problems alone where there are any."""
+    from ..grading.summary import by_k
+    from .rft import boxed_is_printed
+
+    check = boxed_is_printed if mode == "tir" else None
+    curves = {"all": by_k(rows, check=check)}
+    traps = [row for row in rows if row.meta.get("trap")]
+    if traps:
+        curves["trap"] = by_k(traps, check=check)
+        curves["no trap"] = by_k([row for row in rows if not row.meta.get("trap")], check=check)
+    return curves
 
 
 def _graded(cfg: LoopConfig, model_dir, problems: list[dict], sampling: Sampling, source: str, what: str,
@@ -220,7 +239,7 @@ def _graded(cfg: LoopConfig, model_dir, problems: list[dict], sampling: Sampling
             part = problems[start : start + chunk]
             prompts = [user_prompt(p["question"], tokenizer, cfg.chat_template) for p in part]
             heads = [SampleRow(source, str(p["id"]), p["question"], p.get("answer") or "", [],
-                               {"level": p["level"]} if "level" in p else {}) for p in part]  # fmt: skip
+                               {key: p[key] for key in ("level", "trap") if key in p}) for p in part]  # fmt: skip
             rows += solve_and_grade(backend, heads, prompts, sampling, cfg.mode, box, cfg.sampling.max_tool_calls)
             bar.update(task, advance=len(part))
     return rows

@@ -27,6 +27,8 @@ def load_policy(cfg: LoopConfig, model_dir: str | Path):
     if cfg.backend == "tiny":
         # Problems of every length in one batch (left-padded): a pool's prompts rarely share a length.
         return make_backend("tiny", str(Path(model_dir) / "ckpt.pt"), device=cfg.device, mix_lengths=True)
+    if cfg.backend == "hf":
+        return make_backend("hf", str(model_dir), batch_size=cfg.sampling.hf_sample_batch, model_args=cfg.model_args)
     return make_backend(cfg.backend, str(model_dir), model_args=cfg.model_args)
 
 

@@ -38,7 +38,7 @@ def world_files(cfg: LoopConfig, out: Path) -> dict[str, Path]:
     else:
         rows = {
             "seed": word_problems(w.n_seed, cfg.seed * 3 + 1, w.seed_levels, cfg.mode,
-                                  replace(world, distractors=w.seed_distractors), prefix="s"),  # fmt: skip
+                                  replace(world, distractors=w.seed_distractors, trap=0.0), prefix="s"),  # fmt: skip
             "pool": word_problems(w.n_pool, cfg.seed * 3 + 2, w.levels, cfg.mode, world, prefix="p"),
             "heldout": word_problems(w.n_heldout, cfg.seed * 3 + 3, w.levels, cfg.mode, world, prefix="h"),
         }
@@ -51,8 +51,9 @@ def world_files(cfg: LoopConfig, out: Path) -> dict[str, Path]:
 
 
 def world_config(cfg: LoopConfig) -> WorldConfig:
-    """What a level turns: everything (the default world) or only the number of operations."""
-    return ONE_KNOB if cfg.world.knob == "ops" else WorldConfig()
+    """What a level turns (everything, or only the number of operations) and how often a problem
+    holds a trap sentence."""
+    return replace(ONE_KNOB if cfg.world.knob == "ops" else WorldConfig(), trap=cfg.world.trap)
 
 
 def frontier_level(cfg: LoopConfig, out: Path, r: int) -> int:
@@ -69,15 +70,15 @@ def frontier_level(cfg: LoopConfig, out: Path, r: int) -> int:
     return level
 
 
-def round_files(cfg: LoopConfig, out: Path, r: int, files: dict[str, Path]) -> dict[str, Path]:
-    """Round ``r``'s problem files: the world's, or with ``frontier`` a pool (and GRPO queries)
-    of fresh problems at the round's frontier level in ``round-r/``, written once."""
+def round_files(cfg: LoopConfig, out: Path, r: int, files: dict[str, Path], grpo: bool = False) -> dict[str, Path]:
+    """Round ``r``'s problem files: the world's, or with ``frontier`` a pool (and where the round
+    runs GRPO, its queries) of fresh problems at the round's frontier level in ``round-r/``, written once."""
     if not cfg.world.frontier or r == 0:
         return files
     w, folder = cfg.world, out / f"round-{r}"
     level = frontier_level(cfg, out, r)
     own = {"pool": (folder / "pool.jsonl", w.n_pool, 20_000)}
-    if rl_queries(cfg):  # GRPO's own queries: the same level, problems no round trains on
+    if grpo and rl_queries(cfg):  # GRPO's own queries: the same level, problems no round trains on
         own["rl"] = (folder / "rl.jsonl", w.n_rl, 30_000)
     for name, (path, n, base) in own.items():
         if not path.exists():

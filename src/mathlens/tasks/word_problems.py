@@ -28,6 +28,9 @@ STEP = {  # how each operation is told, on the running count of {thing}
     "*": ("{name} ends with {b} times as many.",),
 }
 DISTRACT = ("{other} has {x} {other_thing}.", "{other} buys {x} {other_thing}.")
+# An addition told as someone else's act: it opens with another name, as a distractor does, and
+# says "gives" as a subtraction does. A model never taught it misreads it the same way each time.
+TRAP = "{other} gives {name} {b} more."
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class WorldConfig:
     max_product_base: int = 10  # only counts up to this are multiplied
     distractors: bool = True
     max_distractors: int | None = None  # at most this many distractor sentences (None: level − 1)
+    trap: float = 0.0  # the chance that a problem tells one of its additions as TRAP
 
 
 ONE_KNOB = WorldConfig(growth=0, max_distractors=1)
@@ -67,8 +71,13 @@ def word_problem(level: int, rng: random.Random, style: str = "cot", world: Worl
         lines.append(f"x = x {op} {b}")
         steps.append((value, op, b, new))
         value = new
+    others = [n for n in NAMES if n != name]
+    additions = [i for i, (_, op, _, _) in enumerate(steps) if op == "+"]
+    trapped = world.trap > 0 and bool(additions) and rng.random() < world.trap  # no draw otherwise: worlds stay as they were
+    if trapped:
+        at = rng.choice(additions)
+        sentences[at + 1] = TRAP.format(other=rng.choice(others), name=name, b=steps[at][2])
     if world.distractors:
-        others = [n for n in NAMES if n != name]
         count = level - 1 if world.max_distractors is None else min(level - 1, world.max_distractors)
         for _ in range(count):  # never before the first sentence: it introduces the count
             x = rng.randint(1, high)
@@ -76,7 +85,8 @@ def word_problem(level: int, rng: random.Random, style: str = "cot", world: Worl
             sentences.insert(at, rng.choice(DISTRACT).format(other=rng.choice(others), x=x, other_thing=rng.choice(THINGS)))
             lines.insert(at, f"y = {x}")
     question = " ".join(sentences) + f" How many {thing} does {name} have?"
-    return {"question": question, "answer": str(value), "solution": solution(steps, lines, style), "level": level}
+    problem = {"question": question, "answer": str(value), "solution": solution(steps, lines, style), "level": level}
+    return {**problem, "trap": True} if trapped else problem
 
 
 def solution(steps: list[tuple[int, str, int, int]], lines: list[str], style: str) -> str:
