@@ -140,3 +140,18 @@ def test_report_prints_the_table_from_samples(tmp_path):
     result = run("report", tmp_path, "--by", "subject")
     assert result.exit_code == 0 and "b/algebra" in result.output and "100.0%" in result.output
     assert_user_error(run("report", tmp_path / "nothing"), "no samples here")
+
+
+def test_report_by_k_picks_from_the_first_k_samples(tmp_path):
+    # the right answer "7" is rare but rewarded highest: the vote loses, the reward model wins
+    preds = ["1", "1", "7", "1", "1", "7", "1", "1"]
+    samples = [{"completion": p, "pred": p, "correct": p == "7", "reward": 2.0 if p == "7" else 0.0} for p in preds]
+    row = {"benchmark": "b", "id": "1", "gold": "7", "question": "?", "samples": samples}
+    (tmp_path / "samples.jsonl").write_text(json.dumps(row) + "\n")
+    result = run("report", tmp_path, "--by-k", "2,4,8,16")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.strip().startswith("│ b")]
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines]
+    assert [c[1] for c in cells[1:]] == ["2", "4", "8"]  # no k past the 8 samples there are
+    assert cells[-1][2:5] == ["0.0%", "100.0%", "100.0%"]  # maj@8, rm@8, rm-vote@8
+    assert_user_error(run("report", tmp_path, "--by-k", "4,x"), "comma-separated whole numbers")

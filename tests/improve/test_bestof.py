@@ -11,7 +11,7 @@ import pytest
 from mathlens.config import resolve
 from mathlens.errors import MathlensError
 from mathlens.improve import LoopConfig, run_loop
-from mathlens.improve.rft import boxed_is_printed
+from mathlens.grading.summary import boxed_is_printed
 from mathlens.records import Sample
 from mathlens.tasks.word_problems import ONE_KNOB, word_problem
 

@@ -96,18 +96,37 @@ def report(
         Path, typer.Argument(help="A `mathlens eval` run folder (or its samples.jsonl), or a `mathlens improve` folder.")
     ],
     by: Annotated[Optional[str], typer.Option(help="Split each benchmark by a meta field: subject or level.", show_default="none: one row per benchmark")] = None,
+    by_k: Annotated[Optional[str], typer.Option(help="Also a table of maj@k, rm@k, rm-vote@k (and rm − maj with its paired interval) at these k, e.g. 4,8,16,32.", show_default="none")] = None,
     config: ConfigDefaults = None,
 ) -> None:
     """Table: benchmark × pass@1, pass@k, maj@k from saved samples (an improve folder: one row per round)."""
-    from ..evals.report import loop_rounds, summarize
+    from ..evals.report import curves_by_k, loop_rounds, loop_samples, summarize
 
+    ks = _ks(by_k) if by_k else ()
     if (run_dir / "round-0").is_dir():
         print_report(loop_rounds(run_dir, by), run_dir)
+        if ks:
+            curves = {}
+            for label, samples in loop_samples(run_dir).items():
+                curves |= {f"{label}{name.removeprefix('heldout')}": c for name, c in curves_by_k(samples, ks).items()}
+            print_curves(curves, run_dir)
         return
     path = run_dir / "samples.jsonl" if run_dir.is_dir() else run_dir
     if not path.exists():
         raise MathlensError(f"{path}: no samples here")
     print_report(summarize(path, by), path.parent)
+    if ks:
+        print_curves(curves_by_k(path, ks), path.parent)
+
+
+def _ks(text: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise MathlensError(f"--by-k {text!r}: comma-separated whole numbers, e.g. 4,8,16,32") from None
+    if not ks or min(ks) < 1:
+        raise MathlensError(f"--by-k {text!r}: each k at least 1")
+    return ks
 
 
 @app.command(
@@ -160,6 +179,22 @@ def serve(
         pass
     finally:
         server.server_close()
+
+
+def print_curves(curves: dict[str, dict], where: Path) -> None:
+    """One row per benchmark (or round) and k: how each way of picking an answer does."""
+    table = Table(title=f"{where}: picking one answer of k samples")
+    for column in ("benchmark", "k", "maj@k", "rm@k", "rm-vote@k", "rm − maj [95% paired]", "rule-vote@k"):
+        table.add_column(column, justify="left" if column == "benchmark" else "right")
+    for name, by_k in curves.items():
+        for k, m in by_k.items():
+            diff = m.get(f"rm-maj@{k}")
+            shown = f"{diff[0]:+.1%} [{diff[1]:+.1%}, {diff[2]:+.1%}]" if diff else "—"
+            table.add_row(name, str(k), pct(m.get(f"maj@{k}")), pct(m.get(f"rm@{k}")), pct(m.get(f"rm-vote@{k}")), shown,
+                          pct(m.get(f"rule-vote@{k}")))  # fmt: skip
+    if not any(curves.values()):
+        table.caption = "no k is at most the samples every problem has"
+    out_console.print(table)
 
 
 def print_report(metrics: dict, where: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MathlensError
-from ..grading.summary import summarize_rows
+from ..grading.summary import boxed_is_printed, by_k, summarize_rows
 from ..records import SampleRow, read_sample_rows
 
 
@@ -21,16 +21,35 @@ def summarize(samples_path: str | Path, by: str | None = None) -> dict:
     return summarize_rows(read_samples(samples_path), by)
 
 
+def curves_by_k(samples_path: str | Path, ks: tuple[int, ...], prefix: str = "") -> dict[str, dict]:
+    """Per benchmark: maj@k (and with rewards rm@k, rm-vote@k and rm − maj with its paired
+    interval) at each k of ``ks`` from the same samples, as ``grading.summary.by_k`` gives them;
+    where samples ran programs, also the vote among those whose answer is what they printed."""
+    rows = read_samples(samples_path)
+    groups: dict[str, list[SampleRow]] = {}
+    for row in rows:
+        groups.setdefault(row.benchmark, []).append(row)
+    tools = any(s.tool_calls for row in rows for s in row.samples)
+    return {prefix + name: by_k(group, ks, boxed_is_printed if tools else None) for name, group in groups.items()}
+
+
+def loop_samples(loop_dir: str | Path) -> dict[str, Path]:
+    """An improvement loop's evaluated samples by name: ``round-r`` (and ``round-r-sft``)."""
+    found = {}
+    for folder in sorted(Path(loop_dir).glob("round-*"), key=lambda p: int(p.name.split("-")[1])):
+        for evaluated, label in (("eval-sft", "-sft"), ("eval", "")):
+            if (folder / evaluated / "samples.jsonl").exists():
+                found[folder.name + label] = folder / evaluated / "samples.jsonl"
+    return found
+
+
 def loop_rounds(loop_dir: str | Path, by: str | None = None) -> dict:
     """An improvement loop's held-out metrics, one entry per evaluated round (``round-r``; a round
     that ran GRPO also has ``round-r-sft``, its policy before GRPO)."""
     out = {}
-    for folder in sorted(Path(loop_dir).glob("round-*"), key=lambda p: int(p.name.split("-")[1])):
-        for evaluated, label in (("eval-sft", "-sft"), ("eval", "")):
-            samples = folder / evaluated / "samples.jsonl"
-            if samples.exists():
-                for name, metrics in summarize(samples, by).items():
-                    out[folder.name + label + name.removeprefix("heldout")] = metrics
+    for label, samples in loop_samples(loop_dir).items():
+        for name, metrics in summarize(samples, by).items():
+            out[label + name.removeprefix("heldout")] = metrics
     if not out:
         raise MathlensError(f"{loop_dir}: no round has been evaluated yet")
     return out

@@ -54,6 +54,15 @@ def _reward_picks(rows: list[SampleRow], k: int) -> dict[str, float]:
     }
 
 
+def boxed_is_printed(sample: Sample) -> bool:
+    """A TIR sample's stated answer is what its last program printed: a rule-based verifier that
+    needs no reference (a model that misreads the output, or ignores it, fails it)."""
+    if not sample.tool_calls or sample.pred is None:
+        return False
+    printed = str(sample.tool_calls[-1].get("output", "")).strip()
+    return bool(printed) and equivalent(sample.pred, printed)
+
+
 def by_k(rows: list[SampleRow], ks: tuple[int, ...] = (4, 8, 16, 32),
          check: Callable[[Sample], bool] | None = None) -> dict[int, dict[str, float]]:  # fmt: skip
     """maj@k, and with rewards rm@k and rm-vote@k, for each k no larger than every problem's

@@ -215,8 +215,7 @@ def picks_by_k(rows: list[SampleRow], mode: str) -> dict:
     """maj@k, rm@k, rm-vote@k (and in TIR the vote among programs whose boxed answer is what
     they printed) at k = 4…32 from the same samples: over every problem, and over the trap
     problems alone where there are any."""
-    from ..grading.summary import by_k
-    from .rft import boxed_is_printed
+    from ..grading.summary import boxed_is_printed, by_k
 
     check = boxed_is_printed if mode == "tir" else None
     curves = {"all": by_k(rows, check=check)}

@@ -44,15 +44,6 @@ def code_ran(sample: Sample) -> bool:
     return not any(_FAILED.search(str(call.get("output", ""))) for call in sample.tool_calls or ())
 
 
-def boxed_is_printed(sample: Sample) -> bool:
-    """A TIR sample's stated answer is what its last program printed: a rule-based verifier that
-    needs no reference (a model that misreads the output, or ignores it, fails it)."""
-    if not sample.tool_calls or sample.pred is None:
-        return False
-    printed = str(sample.tool_calls[-1].get("output", "")).strip()
-    return bool(printed) and equivalent(sample.pred, printed)
-
-
 def vote(samples: list[Sample]) -> tuple[str | None, float]:
     """The majority answer over the samples' predictions and its share of all the samples."""
     preds = [s.pred for s in samples]
