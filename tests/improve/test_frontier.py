@@ -22,13 +22,15 @@ def levels_of(path):
 def test_one_knob_turns_only_the_number_of_operations():
     rng = random.Random(0)
     for level in (1, 2, 3, 4):
+        distractors = set()
         for _ in range(50):
             p = word_problem(level, rng, "tir", ONE_KNOB)
             code = p["solution"].split("print")[0]
             assert code.count("x = x ") == level  # one line per operation
-            assert code.count("y = ") <= 1  # at most one distractor
+            distractors.add(code.count("y = "))
             numbers = [int(n) for line in code.splitlines() for n in line.split() if n.isdigit()]
             assert max(numbers) <= 10  # the range does not grow with the level
+        assert distractors == {0, 1}  # at most one, at every level: a program's length is not its level
 
 
 @pytest.mark.parametrize("advance_at, second", [(0.0, 3), (1.0, 2)])
@@ -69,3 +71,18 @@ def test_paired_gain_pairs_problems_and_splits_by_level():
     gain = paired_gain(after, before)
     assert gain["all"][0] == pytest.approx(1.0 / 3)  # a +1, b +0.5, c -0.5; "gone" and "new" unpaired
     assert gain["by_level"]["1"][:3] == [1.0, 1.0, 1.0] and gain["by_level"]["2"][0] == 0.0
+
+
+def test_a_recited_program_tells_each_sentence_above_its_line_and_still_prints_the_answer(capsys):
+    from dataclasses import replace
+
+    from mathlens.formats.tir import last_code_block
+
+    rng = random.Random(1)
+    for level in (1, 2, 3, 4):
+        p = word_problem(level, rng, "tir", replace(ONE_KNOB, recite=True))
+        code = last_code_block(p["solution"])
+        comments = [line[2:] for line in code.splitlines() if line.startswith("# ")]
+        assert " ".join(comments) == p["question"].split(" How many")[0]  # every sentence, in order
+        exec(code, {})
+        assert capsys.readouterr().out.strip() == p["answer"]

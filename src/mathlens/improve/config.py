@@ -36,6 +36,8 @@ class WorldSpec:
     # all: a level adds an operation, bigger numbers and a distractor | ops: only the operation
     # (tasks.word_problems.ONE_KNOB), so the step from one level to the next is one new thing.
     knob: str = "all"
+    high: int = 10  # the largest number at level 1 (at every level with knob ops)
+    recite: bool = False  # TIR: a program recites each sentence as a comment above its line
     # Each round's pool (and GRPO's queries) fresh at the frontier level instead of one pool of
     # every level: one above the seed's levels, moved up after a round that solved advance_at of them.
     frontier: bool = False

@@ -53,7 +53,8 @@ def world_files(cfg: LoopConfig, out: Path) -> dict[str, Path]:
 def world_config(cfg: LoopConfig) -> WorldConfig:
     """What a level turns (everything, or only the number of operations) and how often a problem
     holds a trap sentence."""
-    return replace(ONE_KNOB if cfg.world.knob == "ops" else WorldConfig(), trap=cfg.world.trap)
+    world = ONE_KNOB if cfg.world.knob == "ops" else WorldConfig()
+    return replace(world, base_high=cfg.world.high, trap=cfg.world.trap, recite=cfg.world.recite)
 
 
 def frontier_level(cfg: LoopConfig, out: Path, r: int) -> int:

@@ -42,8 +42,14 @@ class WorldConfig:
     max_factor: int = 3  # largest multiplier
     max_product_base: int = 10  # only counts up to this are multiplied
     distractors: bool = True
-    max_distractors: int | None = None  # at most this many distractor sentences (None: level − 1)
+    # None: level − 1 distractor sentences; N: 0 to N of them, drawn per problem at every level, so
+    # a program's length is not its number of operations (a model must read, not count, its lines)
+    max_distractors: int | None = None
     trap: float = 0.0  # the chance that a problem tells one of its additions as TRAP
+    # TIR: each program line comes after its sentence, recited as a comment. Writing the next line
+    # becomes copying the next sentence, which a small model carries past the longest story it
+    # was taught; without it the model counts the lines it was taught (the rule-following idea).
+    recite: bool = False
 
 
 ONE_KNOB = WorldConfig(growth=0, max_distractors=1)
@@ -78,13 +84,15 @@ def word_problem(level: int, rng: random.Random, style: str = "cot", world: Worl
         at = rng.choice(additions)
         sentences[at + 1] = TRAP.format(other=rng.choice(others), name=name, b=steps[at][2])
     if world.distractors:
-        count = level - 1 if world.max_distractors is None else min(level - 1, world.max_distractors)
+        count = level - 1 if world.max_distractors is None else rng.randint(0, world.max_distractors)
         for _ in range(count):  # never before the first sentence: it introduces the count
             x = rng.randint(1, high)
             at = rng.randint(1, len(sentences))
             sentences.insert(at, rng.choice(DISTRACT).format(other=rng.choice(others), x=x, other_thing=rng.choice(THINGS)))
             lines.insert(at, f"y = {x}")
     question = " ".join(sentences) + f" How many {thing} does {name} have?"
+    if world.recite:
+        lines = [f"# {sentence}\n{line}" for sentence, line in zip(sentences, lines)]
     problem = {"question": question, "answer": str(value), "solution": solution(steps, lines, style), "level": level}
     return {**problem, "trap": True} if trapped else problem
 
