@@ -1,5 +1,5 @@
 """``improve.png``: held-out pass@1 (with its interval), maj@k and rm@k by round, the policy before
-GRPO where a round ran it, and pass@1 per level."""
+GRPO where a round ran it, and pass@1 per level (with its interval)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,13 @@ def plot_rounds(rounds: list[dict], path: str | Path) -> Path:
     left.legend(loc="lower right", fontsize=8)
     levels = sorted({lvl for r in rounds for lvl in r.get("by_level", {})}, key=str)
     for lvl in levels:
-        right.plot(xs, [r.get("by_level", {}).get(lvl) for r in rounds], marker="o", label=f"level {lvl}")
+        ys = [r.get("by_level", {}).get(lvl) for r in rounds]
+        cis = [r.get("by_level_ci95", {}).get(lvl) for r in rounds]
+        if all(y is not None and ci for y, ci in zip(ys, cis)):  # rounds written with intervals
+            err = [[y - ci[0] for y, ci in zip(ys, cis)], [ci[1] - y for y, ci in zip(ys, cis)]]
+            right.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=f"level {lvl}")
+        else:
+            right.plot(xs, ys, marker="o", label=f"level {lvl}")
     right.set(xlabel="round", ylabel="pass@1", ylim=(0, 1), xticks=xs, title="by difficulty level")
     if levels:
         right.legend(loc="lower right")
