@@ -89,14 +89,16 @@ def words(
     )
 
 
-@app.command(epilog="Example: mathlens report runs/eval --by subject")
+@app.command(epilog="Example: mathlens report runs/eval --by subject\n\nBest of k: mathlens report runs/improve-bestof --by-k 4,8,16,32")
 @user_errors
 def report(
     run_dir: Annotated[
         Path, typer.Argument(help="A `mathlens eval` run folder (or its samples.jsonl), or a `mathlens improve` folder.")
     ],
     by: Annotated[Optional[str], typer.Option(help="Split each benchmark by a meta field: subject or level.", show_default="none: one row per benchmark")] = None,
-    by_k: Annotated[Optional[str], typer.Option(help="Also a table of maj@k, rm@k, rm-vote@k (and rm − maj with its paired interval) at these k, e.g. 4,8,16,32.", show_default="none")] = None,
+    by_k: Annotated[Optional[str], typer.Option(
+        help="Also a table of maj@k, rm@k, rm-vote@k (and rm − maj with its paired interval) at these k, e.g. 4,8,16,32.",
+        show_default="none")] = None,  # fmt: skip
     config: ConfigDefaults = None,
 ) -> None:
     """Table: benchmark × pass@1, pass@k, maj@k from saved samples (an improve folder: one row per round)."""
@@ -190,8 +192,8 @@ def print_curves(curves: dict[str, dict], where: Path) -> None:
         for k, m in by_k.items():
             diff = m.get(f"rm-maj@{k}")
             shown = f"{diff[0]:+.1%} [{diff[1]:+.1%}, {diff[2]:+.1%}]" if diff else "—"
-            table.add_row(name, str(k), pct(m.get(f"maj@{k}")), pct(m.get(f"rm@{k}")), pct(m.get(f"rm-vote@{k}")), shown,
-                          pct(m.get(f"rule-vote@{k}")))  # fmt: skip
+            picks = [pct(m.get(f"{pick}@{k}")) for pick in ("maj", "rm", "rm-vote")]
+            table.add_row(name, str(k), *picks, shown, pct(m.get(f"rule-vote@{k}")))
     if not any(curves.values()):
         table.caption = "no k is at most the samples every problem has"
     out_console.print(table)

@@ -7,9 +7,9 @@ Shared by ``mathlens eval``/``report`` and the improvement loop, which both writ
 
 from __future__ import annotations
 
-from ..errors import MathlensError
 from collections.abc import Callable
 
+from ..errors import MathlensError
 from ..records import Sample, SampleRow
 from .equivalence import equivalent
 from .metrics import bootstrap_ci, maj_at_k, pass_at_k, rm_at_k, rm_vote_at_k

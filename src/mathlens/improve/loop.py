@@ -56,7 +56,7 @@ def run_loop(
     for r in range(cfg.rounds + 1):
         folder = out / f"round-{r}"
         stages = Stages(folder)
-        here = round_files(cfg, out, r, files, _grpo_round(cfg, r))  # the world's files, or this round's frontier problems
+        here = round_files(cfg, out, r, files, _grpo_round(cfg, r))  # the world's, or this round's frontier
         if r > 0:
             policy, pool = _model_dir(cfg, out, r - 1), read_rows(here["pool"])
             stages.run("sample", lambda r=r: _sample(cfg, policy, pool, folder / "samples.jsonl", r, progress), stop_after)
