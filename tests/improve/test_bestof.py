@@ -55,5 +55,6 @@ def test_a_study_without_sft_keeps_round_0s_policy_and_compares_picks_by_k(tmp_p
     curves = rounds[1]["by_k"]
     assert set(curves) == {"all", "trap", "no trap"}
     assert set(curves["all"]["4"]) == {"maj@4", "rm@4", "rm-vote@4", "rm-maj@4", "rule-vote@4"}
+    assert (out / "round-1" / "eval" / "by_k.png").stat().st_size > 10_000
     with pytest.raises(MathlensError, match="cannot run GRPO"):
         resolve(LoopConfig, None, sft=False, grpo="last")

@@ -209,6 +209,10 @@ def _evaluate(cfg: LoopConfig, out: Path, r: int, heldout: list[dict], progress:
         metrics["by_level"] = {level: v["pass@1"] for level, v in levels.items()}
         metrics["by_level_ci95"] = {level: v["pass@1_ci95"] for level, v in levels.items()}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    if "by_k" in metrics:
+        from .plot import plot_by_k
+
+        plot_by_k(json.loads(json.dumps(metrics["by_k"])), folder / "by_k.png")  # keys as in the file: strings
 
 
 def picks_by_k(rows: list[SampleRow], mode: str) -> dict:

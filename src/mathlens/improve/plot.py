@@ -56,3 +56,27 @@ def plot_rounds(rounds: list[dict], path: str | Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_by_k(curves: dict[str, dict], path: str | Path) -> Path:
+    """``by_k.png``: accuracy of each way of picking one answer (vote, reward model's best,
+    reward-weighted vote, rule verifier's vote) against k, a panel per problem set (all, trap …)."""
+    path = Path(path)
+    parts = [(name, by_k) for name, by_k in curves.items() if by_k]
+    if not parts:
+        return path
+    fig, axes = plt.subplots(1, len(parts), figsize=(4.5 * len(parts), 3.6), squeeze=False)
+    for ax, (name, by_k) in zip(axes[0], parts):
+        ks = sorted(by_k, key=int)
+        for pick, style in (("maj", "s-"), ("rm", "D-"), ("rm-vote", "o--"), ("rule-vote", "^:")):
+            ys = [by_k[k].get(f"{pick}@{k}") for k in ks]
+            if all(y is not None for y in ys):
+                ax.plot([int(k) for k in ks], ys, style, label=f"{pick}@k")
+        ax.set(xscale="log", xticks=[int(k) for k in ks], xticklabels=ks, xlabel="k (samples per problem)",
+               ylabel="held-out accuracy", title=name)  # fmt: skip
+        ax.minorticks_off()
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
