@@ -63,6 +63,9 @@ def test_frontier_refuses_problem_files_and_unknown_knobs():
         resolve(LoopConfig, None, frontier=True, pool_file="p.jsonl", heldout_file="h.jsonl")
     with pytest.raises(MathlensError, match="knob 'numbers'"):
         resolve(LoopConfig, None, knob="numbers")
+    for bad in ({"advance_at": 1.5}, {"trap": -0.1}, {"high": 1}):
+        with pytest.raises(MathlensError, match="shares from 0 to 1"):
+            resolve(LoopConfig, None, **bad)
 
 
 def test_paired_gain_pairs_problems_and_splits_by_level():

@@ -21,7 +21,7 @@ def summarize(samples_path: str | Path, by: str | None = None) -> dict:
     return summarize_rows(read_samples(samples_path), by)
 
 
-def curves_by_k(samples_path: str | Path, ks: tuple[int, ...], prefix: str = "") -> dict[str, dict]:
+def curves_by_k(samples_path: str | Path, ks: tuple[int, ...]) -> dict[str, dict]:
     """Per benchmark: maj@k (and with rewards rm@k, rm-vote@k and rm − maj with its paired
     interval) at each k of ``ks`` from the same samples, as ``grading.summary.by_k`` gives them;
     where samples ran programs, also the vote among those whose answer is what they printed."""
@@ -30,7 +30,7 @@ def curves_by_k(samples_path: str | Path, ks: tuple[int, ...], prefix: str = "")
     for row in rows:
         groups.setdefault(row.benchmark, []).append(row)
     tools = any(s.tool_calls for row in rows for s in row.samples)
-    return {prefix + name: by_k(group, ks, boxed_is_printed if tools else None) for name, group in groups.items()}
+    return {name: by_k(group, ks, boxed_is_printed if tools else None) for name, group in groups.items()}
 
 
 def loop_samples(loop_dir: str | Path) -> dict[str, Path]:

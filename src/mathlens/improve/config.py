@@ -170,6 +170,9 @@ class LoopConfig:
             raise MathlensError("levels go from 1 to 4")
         if not self.training.sft and self.rl.grpo != "none":
             raise MathlensError("sft false keeps round 0's policy: it cannot run GRPO (grpo: none)")
+        w = self.world
+        if not (0 <= w.advance_at <= 1 and 0 <= w.trap <= 1) or w.high < 2:
+            raise MathlensError(f"advance_at {w.advance_at} and trap {w.trap} are shares from 0 to 1; high {w.high} at least 2")
         if self.world.knob not in KNOBS:
             raise MathlensError(f"knob {self.world.knob!r}: choose {' or '.join(KNOBS)}")
         if self.world.frontier and (self.world.pool_file is not None or self.world.rl_file is not None):
