@@ -44,14 +44,19 @@ def summarize_rows(all_rows: list[SampleRow], by: str | None = None) -> dict:
     return summary
 
 
-def _reward_picks(rows: list[SampleRow], k: int) -> dict[str, float]:
-    """rm@k (the best-rewarded answer) and rm-vote@k (votes weighted by reward) over the first k."""
-    best = [rm_at_k([s.pred for s in r.samples], [s.reward for s in r.samples], k) for r in rows]
+def _reward_picks(rows: list[SampleRow], k: int, best: list[bool] | None = None) -> dict[str, float]:
+    """rm@k (the best-rewarded answer; ``best``: its per-row verdicts where already known) and
+    rm-vote@k (votes weighted by reward) over the first k."""
     voted = [rm_vote_at_k([s.pred for s in r.samples], [s.reward for s in r.samples], k) for r in rows]
     return {
-        f"rm@{k}": sum(equivalent(r.gold, p) for r, p in zip(rows, best)) / len(rows),
+        f"rm@{k}": sum(_rm_right(rows, k) if best is None else best) / len(rows),
         f"rm-vote@{k}": sum(equivalent(r.gold, p) for r, p in zip(rows, voted)) / len(rows),
     }
+
+
+def _rm_right(rows: list[SampleRow], k: int) -> list[bool]:
+    """Per row: whether the best-rewarded of its first k answers is right."""
+    return [equivalent(r.gold, rm_at_k([s.pred for s in r.samples], [s.reward for s in r.samples], k)) for r in rows]
 
 
 def boxed_is_printed(sample: Sample) -> bool:
@@ -80,10 +85,9 @@ def by_k(rows: list[SampleRow], ks: tuple[int, ...] = (4, 8, 16, 32),
         maj = [equivalent(r.gold, maj_at_k([s.pred for s in r.samples], k)) for r in rows]
         curves[k] = {f"maj@{k}": sum(maj) / len(rows)}
         if scored:
-            best = [equivalent(r.gold, rm_at_k([s.pred for s in r.samples], [s.reward for s in r.samples], k))
-                    for r in rows]  # fmt: skip
+            best = _rm_right(rows, k)
             diffs = [float(b) - float(m) for b, m in zip(best, maj)]
-            curves[k].update(_reward_picks(rows, k))
+            curves[k].update(_reward_picks(rows, k, best))
             curves[k][f"rm-maj@{k}"] = [sum(diffs) / len(diffs), *bootstrap_ci(diffs)]
         if check is not None:
             kept = [[s for s in r.samples[:k] if check(s)] or r.samples[:k] for r in rows]

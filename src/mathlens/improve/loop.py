@@ -212,7 +212,7 @@ def _evaluate(cfg: LoopConfig, out: Path, r: int, heldout: list[dict], progress:
     if "by_k" in metrics:
         from .plot import plot_by_k
 
-        plot_by_k(json.loads(json.dumps(metrics["by_k"])), folder / "by_k.png")  # keys as in the file: strings
+        plot_by_k(metrics["by_k"], folder / "by_k.png")
 
 
 def picks_by_k(rows: list[SampleRow], mode: str) -> dict:
