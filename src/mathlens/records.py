@@ -113,8 +113,9 @@ def say_torn(where: str) -> None:
 @dataclass
 class Sample:
     """One sampled solution: its text, the grader's verdict and what else a stage added
-    (a reward model's score, the seed that drew it, the tool calls a TIR sample made).
-    Keys this record does not know ride along in ``extra`` and are written back as they came."""
+    (a reward model's score, the seed that drew it, the tool calls a TIR sample made, why its
+    decoding ended and how many tokens the model wrote). Keys this record does not know ride
+    along in ``extra`` and are written back as they came."""
 
     completion: str
     pred: str | None = None
@@ -124,12 +125,14 @@ class Sample:
     seed: int | None = None
     tool_calls: list[dict] | None = None
     extra: dict = field(default_factory=dict)
+    finish_reason: str | None = None  # "stop" (a stop string or end of text) or "length" (ran out of tokens)
+    tokens: int | None = None  # tokens the model wrote (tool outputs not counted)
 
     def to_dict(self) -> dict:
         d: dict = {"completion": self.completion}
         if self.correct is not None:
             d.update(pred=self.pred, correct=self.correct, how=self.how)
-        for key in ("reward", "seed", "tool_calls"):
+        for key in ("reward", "seed", "tool_calls", "finish_reason", "tokens"):
             if (value := getattr(self, key)) is not None:
                 d[key] = value
         return d | self.extra
@@ -143,14 +146,16 @@ class Sample:
         known = {f.name for f in fields(cls)} - {"extra"}
         return cls(
             d["completion"], d.get("pred"), d.get("correct"), d.get("how", ""), d.get("reward"), d.get("seed"),
-            d.get("tool_calls"), {k: v for k, v in d.items() if k not in known},
+            d.get("tool_calls"), {k: v for k, v in d.items() if k not in known}, d.get("finish_reason"), d.get("tokens"),
         )
 
 
 @dataclass
 class SampleRow:
     """One problem and all its samples together (maj@k and rm@k need the group): a line of
-    ``samples.jsonl``. ``gold`` is the reference answer, "" (or None) where there is none."""
+    ``samples.jsonl``. ``gold`` is the reference answer, "" (or None) where there is none;
+    ``prompt`` what the model read (the rendered text; a chat API's messages as JSON), so a row
+    says how it was made; ``prompt_tokens`` its length where the run had a tokenizer."""
 
     benchmark: str
     id: str
@@ -159,6 +164,8 @@ class SampleRow:
     samples: list[Sample]
     meta: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    prompt: str | None = None
+    prompt_tokens: int | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -171,8 +178,9 @@ class SampleRow:
         return sum(graded) / len(graded) if graded else None
 
     def to_dict(self) -> dict:
+        made = {k: v for k in ("prompt", "prompt_tokens") if (v := getattr(self, k)) is not None}
         return {"benchmark": self.benchmark, "id": self.id, "question": self.question, "gold": self.gold,
-                "meta": self.meta, "samples": [s.to_dict() for s in self.samples]} | self.extra  # fmt: skip
+                "meta": self.meta, **made, "samples": [s.to_dict() for s in self.samples]} | self.extra  # fmt: skip
 
     @classmethod
     def from_dict(cls, d: dict, where: str, graded: bool = True, benchmark: str = "") -> SampleRow:
@@ -181,9 +189,10 @@ class SampleRow:
         if "id" not in d or not isinstance(d.get("question"), str):
             raise MathlensError(f"{where}: a sample line needs an 'id' and a 'question' string")
         samples = [Sample.from_dict(s, f"{where}: samples[{i}]", graded) for i, s in enumerate(d["samples"])]
-        known = {"benchmark", "id", "question", "gold", "meta", "samples"}
+        known = {"benchmark", "id", "question", "gold", "meta", "samples", "prompt", "prompt_tokens"}
         return cls(str(d.get("benchmark") or benchmark), str(d["id"]), d["question"], d["gold"], samples,
-                   dict(d.get("meta") or {}), {k: v for k, v in d.items() if k not in known})  # fmt: skip
+                   dict(d.get("meta") or {}), {k: v for k, v in d.items() if k not in known}, d.get("prompt"),
+                   d.get("prompt_tokens"))  # fmt: skip
 
 
 def read_sample_rows(path: str | Path, graded: bool = True, quiet: bool = False) -> list[SampleRow]:

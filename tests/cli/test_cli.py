@@ -155,3 +155,41 @@ def test_report_by_k_picks_from_the_first_k_samples(tmp_path):
     assert [c[1] for c in cells[1:]] == ["2", "4", "8"]  # no k past the 8 samples there are
     assert cells[-1][2:5] == ["0.0%", "100.0%", "100.0%"]  # maj@8, rm@8, rm-vote@8
     assert_user_error(run("report", tmp_path, "--by-k", "4,x"), "comma-separated whole numbers")
+
+
+def _run_folder(folder, rates, n=4, question="q{}"):
+    """A run folder of hand-made graded rows: problem i right in round(rates[i] * n) of n samples."""
+    folder.mkdir(parents=True)
+    rows = [{"benchmark": "b", "id": str(i), "question": question.format(i), "gold": "1",
+             "samples": [{"completion": "x", "pred": "1" if j < round(r * n) else "0", "correct": j < round(r * n)}
+                         for j in range(n)]} for i, r in enumerate(rates)]  # fmt: skip
+    (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return folder
+
+
+def test_report_across_runs_gives_the_paired_difference_and_refuses_other_problems(tmp_path):
+    a = _run_folder(tmp_path / "base", [0.0, 0.25, 0.5, 0.5, 1.0, 0.0] * 5)
+    b = _run_folder(tmp_path / "tuned", [0.5, 0.5, 0.75, 0.5, 1.0, 0.25] * 5)
+    result = run("report", a, b, "--format", "json")
+    assert result.exit_code == 0, result.output
+    compared = json.loads(result.output)
+    (paired,) = compared["paired"]
+    assert paired["a"] == "base" and paired["b"] == "tuned" and paired["problems"] == 30
+    assert paired["diff"] == pytest.approx((0.5 + 0.25 + 0.25 + 0 + 0 + 0.25) / 6)
+    assert 0 < paired["ci95"][0] < paired["diff"] < paired["ci95"][1]  # every problem moved up or stayed
+    base = compared["runs"]["base"]
+    assert set(base) == {"b", "average"} and base["average"]["pass@1"] == pytest.approx(base["b"]["pass@1"])
+    assert base["b"]["pass@4"] == pytest.approx(4 / 6) and "pass@16" not in base["b"]  # 4 samples: no pass@16
+    md = run("report", a, b, "--format", "md").output
+    assert "| tuned − base | pass@1, paired, 30 problems | +20.8 [" in md
+    csv_rows = run("report", a, b, "--format", "csv").output.splitlines()
+    assert csv_rows[0] == "run,metric,b,average" and len(csv_rows) == 1 + 2 + 2 + 1
+    # other questions under the same ids: a different problem set, refused unless asked
+    other = _run_folder(tmp_path / "other", [0.5] * 30, question="other {}")
+    assert_user_error(run("report", a, other), "hold different problems", "--on-shared")
+    fewer = _run_folder(tmp_path / "fewer", [1.0] * 10)
+    shared = json.loads(run("report", a, fewer, "--on-shared", "--format", "json").output)["paired"][0]
+    assert shared["problems"] == 10 and shared["left_out"] == [20, 0]
+    assert_user_error(run("report", a, b, "--format", "xml"), "one of table, md, csv, json")
+    table = run("report", a, b)
+    assert table.exit_code == 0 and "tuned − base" in table.output and "not recorded" in table.output

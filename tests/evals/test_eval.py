@@ -21,6 +21,7 @@ from mathlens.errors import MathlensError
 from mathlens.evals.prompts import TEMPLATES, load_template
 from mathlens.evals.report import summarize
 from mathlens.evals.run import EvalConfig, run_eval
+from mathlens.records import read_sample_rows
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +59,54 @@ def test_cot_eval_with_the_hf_backend_writes_samples_and_metrics(tiny_model, pro
     assert all(
         len(r["samples"]) == 2 and {"completion", "pred", "correct", "how"} <= set(r["samples"][0]) for r in rows
     )
-    assert set(metrics["mini"]) == {"problems", "k", "pass@1", "pass@1_ci95", "pass@2", "maj@2"}
+    assert set(metrics["mini"]) == {"problems", "k", "pass@1", "pass@1_ci95", "pass@2", "maj@2", "samples",
+                                    "unanswered", "truncated", "tool_timeouts"}  # fmt: skip
     assert metrics["mini"]["problems"] == 3
+    # Each row says how it was made: the prompt the model read, its length, and per sample why
+    # decoding ended and how many tokens it took (a random model rarely stops within 12).
+    samples = [s for r in rows for s in r["samples"]]
+    assert all(r["prompt"].endswith(r["question"] + "\n") or r["question"] in r["prompt"] for r in rows)
+    assert all(r["prompt_tokens"] == len(hf_backend.tokenizer(r["prompt"], add_special_tokens=False)["input_ids"])
+               for r in rows)  # fmt: skip
+    assert all(s["finish_reason"] in ("stop", "length") and 1 <= s["tokens"] <= 12 for s in samples)
+    assert all(s["tokens"] == 12 for s in samples if s["finish_reason"] == "length")
+    assert metrics["mini"]["truncated"] == sum(s["finish_reason"] == "length" for s in samples) > 0
+    assert metrics["mini"]["unanswered"] == sum(s["pred"] is None for s in samples)
     assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
     by_subject = json.loads((tmp_path / "metrics_by_subject.json").read_text())
     assert {k: v["problems"] for k, v in by_subject.items()} == {"mini/small": 2, "mini/large": 1}
     assert not (tmp_path / "metrics_by_level.json").exists()  # no problem has a level
+
+
+def test_every_eval_folder_holds_its_provenance_and_two_evals_compare_paired(tiny_model, problems, tmp_path,
+                                                                              hf_backend):  # fmt: skip
+    import hashlib
+    import subprocess
+
+    from mathlens.evals.report import compare_runs
+    from mathlens.provenance import problems_sha256
+
+    outs = [tmp_path / "greedy", tmp_path / "sampled"]
+    for out, temperature in zip(outs, (0.0, 1.0)):
+        cfg = EvalConfig(backend="hf", model=str(tiny_model), benchmark=str(problems), n=4, temperature=temperature,
+                         max_tokens=6, out=str(out))  # fmt: skip
+        run_eval(cfg, progress=False, backend=hf_backend)
+    prov = json.loads((outs[0] / "provenance.json").read_text())
+    assert prov["kind"] == "eval" and prov["ended"] == "finished" and prov["wall_s"] > 0
+    weights = prov["model"]["weights"]["files"]["model.safetensors"]
+    assert weights == hashlib.sha256((tiny_model / "model.safetensors").read_bytes()).hexdigest()[:16]
+    assert prov["model"]["chat_template_sha256"] is None  # this tokenizer has no chat template
+    (data,) = prov["data"]
+    rows = [json.loads(line) for line in problems.read_text().splitlines()]
+    assert data["source"] == str(problems.resolve()) and data["problems"] == 3
+    assert data["sha256"] == problems_sha256([(str(i), r["question"], str(r["answer"])) for i, r in enumerate(rows)])
+    assert {"torch", "transformers", "mathlens"} <= set(prov["packages"]) and prov["device"]["cores"] >= 1
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert prov["commit"] is None or prov["commit"]["sha"] == head
+    compared = compare_runs(outs)
+    (paired,) = compared["paired"]
+    assert paired["problems"] == 3 and len(paired["ci95"]) == 2 and paired["ci95"][0] <= paired["diff"] <= paired["ci95"][1]
+    assert compared["provenance"]["sampled"]["weights_sha256"] == weights
 
 
 def test_a_killed_run_resumes_without_repeating_or_losing_problems(tiny_model, problems, tmp_path, hf_backend):
@@ -230,7 +273,8 @@ def test_summarize_counts_majority_over_equivalent_answers(tmp_path):
     path.write_text(json.dumps(row) + "\n")
     summary = summarize(path)["b"]
     assert summary.pop("pass@1_ci95") == pytest.approx([2 / 3, 2 / 3])
-    assert summary == pytest.approx({"problems": 1, "k": 3, "pass@1": 2 / 3, "pass@3": 1.0, "maj@3": 1.0})
+    assert summary == pytest.approx({"problems": 1, "k": 3, "pass@1": 2 / 3, "pass@3": 1.0, "maj@3": 1.0,
+                                     "samples": 3, "unanswered": 0, "truncated": 0, "tool_timeouts": 0})  # fmt: skip
     for sample, reward in zip(row["samples"], [0.1, 0.9, 0.2]):
         sample["reward"] = reward
     path.write_text(json.dumps(row) + "\n")
@@ -398,3 +442,22 @@ def test_a_bad_eval_writes_nothing(tmp_path):
             EvalConfig(backend="tiny", model="m", benchmark=str(tmp_path / "missing.jsonl"), out=str(tmp_path / "run"))
         )
     assert not (tmp_path / "run").exists()
+
+
+def test_summarize_counts_unanswered_truncated_and_timed_out_samples(tmp_path):
+    path = tmp_path / "samples.jsonl"
+    slow = {"code": "while True: pass", "output": "TimeoutError: timed out after 5 s"}
+    rows = [{"benchmark": "b", "id": "1", "question": "q", "gold": "2", "samples": [
+        {"completion": "2", "pred": "2", "correct": True, "finish_reason": "stop", "tokens": 3},
+        {"completion": "so", "pred": None, "correct": False, "finish_reason": "length", "tokens": 8},
+        {"completion": "x", "pred": None, "correct": False, "tool_calls": [slow, {"code": "1", "output": "1"}]},
+    ]}, {"benchmark": "c", "id": "1", "question": "q", "gold": "2", "samples": [
+        {"completion": "2", "pred": "2", "correct": True, "finish_reason": "length", "tokens": 8}]}]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    summary = summarize(path)
+    counts = {name: {k: m[k] for k in ("samples", "unanswered", "truncated", "tool_timeouts")} for name, m in summary.items()}
+    assert counts == {"b": {"samples": 3, "unanswered": 2, "truncated": 1, "tool_timeouts": 1},
+                      "c": {"samples": 1, "unanswered": 0, "truncated": 1, "tool_timeouts": 0}}  # fmt: skip
+    again = read_sample_rows(path)  # the fields travel through the one reader and writer unchanged
+    assert [[(s.finish_reason, s.tokens, s.to_dict().get("tokens")) for s in r.samples] for r in again] == [
+        [("stop", 3, 3), ("length", 8, 8), (None, None, None)], [("length", 8, 8)]]

@@ -36,6 +36,28 @@ class Conversation:
 Prompt = str | Conversation
 
 
+class Completion(str):
+    """A completion's text that also says why decoding ended (``finish_reason``: "stop" at a
+    stop string or the end of text, "length" out of tokens, None where the backend cannot tell)
+    and how many tokens the model wrote (``tokens``, None where unknown).
+
+    A ``str`` subclass so that every caller written for plain texts keeps working; what a run
+    records per sample is read off with ``finish_of``."""
+
+    finish_reason: str | None
+    tokens: int | None
+
+    def __new__(cls, text: str, finish_reason: str | None = None, tokens: int | None = None) -> Completion:
+        made = super().__new__(cls, text)
+        made.finish_reason, made.tokens = finish_reason, tokens
+        return made
+
+
+def finish_of(text: str) -> tuple[str | None, int | None]:
+    """(finish reason, tokens) of a backend's completion; (None, None) for a plain string."""
+    return getattr(text, "finish_reason", None), getattr(text, "tokens", None)
+
+
 class Backend(Protocol):
     """What callers may rely on. Besides ``name`` and ``generate``, a backend may have (and
     ``BackendBase`` gives every built-in one, with these defaults):

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import MathlensError
 from ..models.hf import ModelArgs, load_causal_lm
-from .base import BackendBase, Sampling, cut_at_stop
+from .base import BackendBase, Completion, Sampling, cut_at_stop
 from .scoring import Scorer
 
 
@@ -69,6 +69,25 @@ def by_length(encoded: list[list[int]]) -> list[int]:
     return sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
 
 
+def _end_ids(tokenizer: Any, model: Any) -> set[int]:
+    """The ids that end a row: the generation config's end-of-text ids, the tokenizer's, padding."""
+    ends = getattr(model.generation_config, "eos_token_id", None)
+    ends = set(ends if isinstance(ends, list) else [ends]) | {tokenizer.eos_token_id, tokenizer.pad_token_id}
+    return {e for e in ends if e is not None}
+
+
+def _completion(text: str, new_ids: list[int], ends: set[int], tokenizer: Any, sampling: Sampling) -> Completion:
+    """A row's text cut after its first stop string (kept: TIR reads its output fence), why it
+    ended and the tokens it took: up to its end-of-text, or its stop string's re-encoded length."""
+    cut = cut_at_stop(text, sampling.stop, keep=True)
+    written = next((i for i, t in enumerate(new_ids) if t in ends), None)
+    if len(cut) < len(text) or any(s in text for s in sampling.stop):
+        return Completion(cut, "stop", len(tokenizer(cut, add_special_tokens=False)["input_ids"]))
+    if written is not None:
+        return Completion(cut, "stop", written + 1)
+    return Completion(cut, "length" if len(new_ids) >= sampling.max_tokens else "stop", len(new_ids))
+
+
 def generate_batched(
     model: Any, tokenizer: Any, texts: list[str], sampling: Sampling, batch_size: int
 ) -> list[list[str]]:
@@ -86,6 +105,8 @@ def generate_batched(
         options |= {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}
     else:  # greedy, whatever sampling settings the model's generation config carries
         options |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    ends = _end_ids(tokenizer, model)
+    drawn = sampling.n if sampling.temperature > 0 else 1  # greedy: one text, the same n times (as tiny does)
     for i in range(0, len(order), batch_size):
         picked = order[i : i + batch_size]
         batch = tokenizer.pad({"input_ids": [encoded[j] for j in picked]}, padding=True, return_tensors="pt")
@@ -99,10 +120,10 @@ def generate_batched(
         # A batch ends once every row has met a stop (each is cut below all the same).
         stops = [StopAtStrings(tokenizer, sampling.stop, batch["input_ids"].size(1))] if sampling.stop else None
         with torch.inference_mode():
-            ids = model.generate(**batch, num_return_sequences=sampling.n, stopping_criteria=stops, **options)
-        decoded = tokenizer.batch_decode(ids[:, batch["input_ids"].size(1) :], skip_special_tokens=True)
-        # The stop is kept: TIR reads its output fence.
-        decoded = [cut_at_stop(t, sampling.stop, keep=True) for t in decoded]
+            ids = model.generate(**batch, num_return_sequences=drawn, stopping_criteria=stops, **options)
+        new = ids[:, batch["input_ids"].size(1) :]
+        decoded = tokenizer.batch_decode(new, skip_special_tokens=True)
+        decoded = [_completion(t, row, ends, tokenizer, sampling) for t, row in zip(decoded, new.tolist())]
         for k, j in enumerate(picked):
-            results[j] = decoded[k * sampling.n : (k + 1) * sampling.n]
+            results[j] = decoded[k * drawn : (k + 1) * drawn] * (sampling.n // drawn)
     return [results[j] for j in range(len(texts))]

@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 
 from ..errors import MathlensError
-from .base import BackendBase, Conversation, Prompt, Sampling
+from .base import BackendBase, Completion, Conversation, Prompt, Sampling
 
 APIS = ("completions", "chat")
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -97,5 +97,8 @@ class OpenAIBackend(BackendBase):
             # The API leaves the stop string out; with one stop we know which it was (TIR's fence).
             tail = sampling.stop[0] if len(sampling.stop) == 1 else ""
             texts = [c["text"] if self.api == "completions" else c["message"].get("content") or "" for c in choices]
-            return [t + (tail if c.get("finish_reason") == "stop" and tail else "") for t, c in zip(texts, choices)]
+            # Token counts come per response: a sample's own only when it is the response's one.
+            used = (response.json().get("usage") or {}).get("completion_tokens") if len(choices) == 1 else None
+            return [Completion(t + (tail if c.get("finish_reason") == "stop" and tail else ""), c.get("finish_reason"),
+                               used) for t, c in zip(texts, choices)]  # fmt: skip
         raise MathlensError(f"{self.url}: gave up after {self.retries + 1} tries ({problem})")

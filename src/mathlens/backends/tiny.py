@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..models import GPT, CharTokenizer, decode, load_model, sample_seed
-from .base import BackendBase, Sampling, cut_at_stop
+from .base import BackendBase, Completion, Sampling, cut_at_stop
 from .scoring import Scorer
+
+
+def _completion(text: str, sampling: Sampling) -> Completion:
+    """The text cut after its stop; one token per character, so a text as long as the budget
+    that met no stop ran out of tokens."""
+    cut = cut_at_stop(text, sampling.stop, keep=True)
+    ran_out = len(text) >= sampling.max_tokens and len(cut) == len(text)
+    return Completion(cut, "length" if ran_out else "stop", len(cut))
 
 
 class TinyBackend(BackendBase):
@@ -46,14 +54,14 @@ class TinyBackend(BackendBase):
         )
         if sampling.temperature <= 0:
             texts = decode(self.model, self.tokenizer, prompts, **run)
-            return [[cut_at_stop(t, sampling.stop, keep=True)] * sampling.n for t in texts]
+            return [[_completion(t, sampling)] * sampling.n for t in texts]
         keys = list(keys) if keys is not None else prompts
         flat = [p for p in prompts for _ in range(sampling.n)]
         seeds = [sample_seed(sampling.seed, key, j) for key in keys for j in range(sampling.n)]
         texts = decode(
             self.model, self.tokenizer, flat, temperature=sampling.temperature, top_p=sampling.top_p, seeds=seeds, **run
         )
-        texts = [cut_at_stop(t, sampling.stop, keep=True) for t in texts]
+        texts = [_completion(t, sampling) for t in texts]
         return [texts[i : i + sampling.n] for i in range(0, len(texts), sampling.n)]
 
     @property

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..formats.tir import CLOSE_FENCE, OUTPUT_FENCE, last_code_block
 from ..sandbox import Sandbox
-from .base import Backend, Sampling, generate_keyed
+from .base import Backend, Sampling, finish_of, generate_keyed
 
 RunCells = Callable[[list[list[str]]], list[str]]  # per sample: its code cells so far → the last one's output
 Generate = Callable[[list[Any], list[int]], list[str]]  # (texts, their sample indices) → continuations
@@ -32,6 +32,8 @@ class ToolSample:
     completion: str = ""
     calls: list[dict] = field(default_factory=list)  # {"code", "output"} per tool call
     injected: list[tuple[int, int]] = field(default_factory=list)  # [start, end) of tool-written text
+    finish_reason: str | None = None  # the last decode's: "tool" while a call waits, then "stop" or "length"
+    tokens: int | None = 0  # summed over the decodes (None once a backend cannot tell)
 
     def sampled_mask(self) -> list[bool]:
         """Per character of ``completion``: True where the model wrote it, False where a tool did."""
@@ -119,10 +121,15 @@ def _decode_round(
     outs = generate([samples[i].prompt + samples[i].completion for i in active], active)
     waiting = []
     for i, out in zip(active, outs):
+        finish, tokens = finish_of(out)
+        sample = samples[i]
+        sample.finish_reason = finish
+        sample.tokens = None if sample.tokens is None or tokens is None else sample.tokens + tokens
         cut = out.find(OUTPUT_FENCE)
         code = last_code_block(samples[i].completion + out[:cut]) if cut >= 0 else None
         if code is not None and not final:
             samples[i].completion += out[: cut + len(OUTPUT_FENCE)]
+            sample.finish_reason = "tool"
             waiting.append((i, code))
         else:
             samples[i].completion += out

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from ..errors import MathlensError
 from ..models.hf import DTYPES, ModelArgs
 from ..models.sources import resolve_source
-from .base import BackendBase, Sampling
+from .base import BackendBase, Completion, Sampling
 
 
 # The process's one engine, by (source, options): module state on purpose, as the GPU holds one.
@@ -71,4 +71,4 @@ class VLLMBackend(BackendBase):
         # the hf backend encodes with add_special_tokens=False too.
         ids = [{"prompt_token_ids": self.tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts]
         results = self.llm.generate(ids, params)
-        return [[c.text for c in r.outputs] for r in results]
+        return [[Completion(c.text, c.finish_reason, len(c.token_ids)) for c in r.outputs] for r in results]

@@ -89,22 +89,40 @@ def words(
     )
 
 
-@app.command(epilog="Example: mathlens report runs/eval --by subject\n\nBest of k: mathlens report runs/improve-bestof --by-k 4,8,16,32")
+@app.command(epilog="Example: mathlens report runs/eval --by subject\n\n"
+             "Across runs: mathlens report runs/eval-base runs/eval-sft --format md\n\n"
+             "Best of k: mathlens report runs/improve-bestof --by-k 4,8,16,32")  # fmt: skip
 @user_errors
 def report(
-    run_dir: Annotated[
-        Path, typer.Argument(help="A `mathlens eval` run folder (or its samples.jsonl), or a `mathlens improve` folder.")
-    ],
-    by: Annotated[Optional[str], typer.Option(help="Split each benchmark by a meta field: subject or level.", show_default="none: one row per benchmark")] = None,
+    runs: Annotated[list[Path], typer.Argument(
+        help="`mathlens eval` run folders (or samples.jsonl files; an improve round's eval/), or one `mathlens improve` "
+        "folder. Several runs: one table, with each later run's paired difference from the first.")],
+    by: Annotated[Optional[str], typer.Option(help="Split each benchmark by a meta field: subject or level (one run).", show_default="none: one row per benchmark")] = None,
     by_k: Annotated[Optional[str], typer.Option(
         help="Also a table of maj@k, rm@k, rm-vote@k (and rm − maj with its paired interval) at these k, e.g. 4,8,16,32.",
         show_default="none")] = None,  # fmt: skip
+    k: Annotated[str, typer.Option("--k", help="Across runs: pass@k at these k (those the samples allow).")] = "1,4,16",
+    fmt: Annotated[str, typer.Option("--format", help="Across runs: table (the terminal), md, csv or json.")] = "table",
+    on_shared: Annotated[bool, typer.Option(
+        help="Compare runs on different problem sets on the problems they share (refused otherwise).")] = False,
     config: ConfigDefaults = None,
 ) -> None:
-    """Table: benchmark × pass@1, pass@k, maj@k from saved samples (an improve folder: one row per round)."""
-    from ..evals.report import curves_by_k, loop_rounds, loop_samples, summarize
+    """Table: benchmark × pass@1, pass@k, maj@k from saved samples (an improve folder: one row per
+    round); several runs: pass@k per run and benchmark with an average column, the paired
+    difference with its bootstrap interval, and where each run came from."""
+    from ..evals.report import compare_runs, curves_by_k, format_comparison, loop_rounds, loop_samples, summarize
 
     ks = _ks(by_k) if by_k else ()
+    if len(runs) > 1 or fmt != "table":
+        if by or ks:
+            raise MathlensError("--by and --by-k read one run; across runs, report each run on its own for them")
+        compared = compare_runs(runs, _ks(k, "--k"), on_shared)
+        if fmt == "table":
+            print_comparison(compared)
+        else:
+            typer.echo(format_comparison(compared, fmt), nl=False)
+        return
+    run_dir = runs[0]
     if (run_dir / "round-0").is_dir():
         print_report(loop_rounds(run_dir, by), run_dir)
         if ks:
@@ -121,13 +139,13 @@ def report(
         print_curves(curves_by_k(path, ks), path.parent)
 
 
-def _ks(text: str) -> tuple[int, ...]:
+def _ks(text: str, flag: str = "--by-k") -> tuple[int, ...]:
     try:
         ks = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise MathlensError(f"--by-k {text!r}: comma-separated whole numbers, e.g. 4,8,16,32") from None
+        raise MathlensError(f"{flag} {text!r}: comma-separated whole numbers, e.g. 4,8,16,32") from None
     if not ks or min(ks) < 1:
-        raise MathlensError(f"--by-k {text!r}: each k at least 1")
+        raise MathlensError(f"{flag} {text!r}: each k at least 1")
     return ks
 
 
@@ -199,8 +217,30 @@ def print_curves(curves: dict[str, dict], where: Path) -> None:
     out_console.print(table)
 
 
+def print_comparison(compared: dict) -> None:
+    """The runs' table, then where each run came from."""
+    from ..evals.report import comparison_rows
+
+    header, lines = comparison_rows(compared)
+    table = Table(title="pass@k (%) across runs; pass@1 with its 95% interval")
+    for column in header:
+        table.add_column(column, justify="left" if column in ("run", "metric") else "right")
+    for line in lines:
+        table.add_row(*line)
+    out_console.print(table)
+    for label, p in compared["provenance"].items():
+        wall = f", {p['wall_s']:.0f} s" if p.get("wall_s") is not None else ""
+        out_console.print(f"{label}: {p['model']} (weights {p['weights_sha256'] or 'not recorded'}), commit "
+                          f"{p['commit'] or 'not recorded'}, {p['device'] or 'device not recorded'}{wall}")  # fmt: skip
+        for d in p["data"]:
+            out_console.print(f"  {d}")
+
+
+COUNTS = ("samples", "unanswered", "truncated", "tool_timeouts")  # said under the table, not as columns
+
+
 def print_report(metrics: dict, where: Path) -> None:
-    skip = ("problems", "k", "pass@1_ci95")
+    skip = ("problems", "k", "pass@1_ci95", *COUNTS)
     columns = sorted({k for m in metrics.values() for k in m if k not in skip}, key=lambda c: (c[:3] != "pas", c))
     table = Table(title=f"{where}")
     for column in ["benchmark", "problems", *columns]:
@@ -212,3 +252,7 @@ def print_report(metrics: dict, where: Path) -> None:
             cells[columns.index("pass@1")] += f" [{lo:.0%}, {hi:.0%}]"
         table.add_row(name, str(m["problems"]), *cells)
     out_console.print(table)
+    for name, m in metrics.items():  # the failures a pass rate hides
+        if any(m.get(c) for c in COUNTS[1:]):
+            out_console.print(f"{name}: of {m['samples']} samples, {m['unanswered']} gave no answer, "
+                              f"{m['truncated']} ran out of tokens; {m['tool_timeouts']} tool calls timed out")  # fmt: skip

@@ -210,6 +210,13 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, limit: int | N
     data beside the checkout) when it is there, else from its public hub source (``hub.py``),
     downloaded and cached by ``datasets``. A folder the user named must hold the set.
     """
+    return load_benchmark_from(name, data_dir, limit)[0]
+
+
+def load_benchmark_from(name: str, data_dir: str | Path | None = None,
+                        limit: int | None = None) -> tuple[list[Problem], str]:  # fmt: skip
+    """``load_benchmark``, and where the problems came from (the file, or the hub source): a
+    run's provenance names it."""
     if name.startswith("hf:"):
         body, _, split = name[3:].partition("@")
         repo, _, config = body.partition(":")
@@ -235,4 +242,4 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, limit: int | N
         raise MathlensError(f"unknown benchmark {name!r}: one of {', '.join(LOADERS)}, or a .jsonl path")
     if not problems:
         raise MathlensError(f"{where}: no problems in it")
-    return problems
+    return problems, str(where)

@@ -19,8 +19,9 @@ from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
 from ..progress import progress_bar
 from .config import SAMPLE_SETTINGS, EvalConfig
-from .problems import Problem, load_benchmark
+from .problems import Problem, load_benchmark_from
 from .prompts import PromptTemplate, load_template
+from ..provenance import data_record, model_record, recorded
 from ..records import SampleRow, append_sample_rows, read_sample_rows
 from ..runs import RunFolder
 from .report import summarize_rows
@@ -51,7 +52,8 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend: Backend | None = N
     if backend is None and cfg.backend not in BACKENDS:
         raise MathlensError(f"unknown backend {cfg.backend!r}: one of {', '.join(BACKENDS)}")
     template = load_template(cfg.prompt or f"qwen25-math-{cfg.mode}")
-    problems = [p for name in cfg.benchmark.split(",") for p in load_benchmark(name.strip(), cfg.data_dir, cfg.limit)]
+    loaded = [load_benchmark_from(name.strip(), cfg.data_dir, cfg.limit) for name in cfg.benchmark.split(",")]
+    problems = [p for found, _ in loaded for p in found]
     if cfg.mode == "tir" and (cfg.stop or template.stop):
         raise MathlensError("--stop (or a template's stop) is for cot: tir stops at each tool call and at the end of turn")
     if cfg.rm and scorer is None:
@@ -79,11 +81,28 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend: Backend | None = N
 
     if todo and progress:
         print(f"first prompt ({record['template']}, chat template {cfg.chat_template}):\n{prompt(todo[0])!s}")
+    revision = getattr(cfg.backend_options().get("model_args"), "revision", None)
+    model = model_record(cfg.model, cfg.backend, revision, tokenizer)
+    data = [data_record(found[0].source, where, [(p.id, p.question, p.answer) for p in found]) for found, where in loaded]
+    with recorded(out, "eval", model, data, prompting=record):
+        _sample(cfg, todo, len(problems), prompt, backend, sampling, scorer, samples_path, progress)
+        rows = read_sample_rows(samples_path)
+        metrics = summarize_rows(rows)
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        for field in BREAKDOWNS:  # per subject and per level, where the benchmarks say them
+            if any(field in p.meta for p in problems):
+                (out / f"metrics_by_{field}.json").write_text(json.dumps(summarize_rows(rows, field), indent=1))
+    return metrics
+
+
+def _sample(cfg: EvalConfig, todo: list[Problem], total: int, prompt, backend: Backend, sampling: Sampling, scorer,
+            samples_path: Path, progress: bool) -> None:  # fmt: skip
+    """Sample, grade (and score) the problems still to do, appending each chunk's rows as it ends."""
     correct = sum_samples = 0
     with tool_sandbox() if cfg.mode == "tir" else nullcontext() as box:
         started = time.monotonic()
         with progress_bar(progress) as bar, open(samples_path, "a") as sink:
-            task = bar.add_task("eval", total=len(problems), completed=len(problems) - len(todo), info="")
+            task = bar.add_task("eval", total=total, completed=total - len(todo), info="")
             for start in range(0, len(todo), cfg.chunk):
                 chunk = todo[start : start + cfg.chunk]
                 prompts = [prompt(p) for p in chunk]
@@ -96,13 +115,6 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend: Backend | None = N
                 sum_samples += sum(len(row.samples) for row in rows)
                 rate = (start + len(chunk)) / (time.monotonic() - started)
                 bar.update(task, advance=len(chunk), info=f"{rate:.2f} problems/s  acc {correct / sum_samples:.1%}")
-    rows = read_sample_rows(samples_path)
-    metrics = summarize_rows(rows)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    for field in BREAKDOWNS:  # per subject and per level, where the benchmarks say them
-        if any(field in p.meta for p in problems):
-            (out / f"metrics_by_{field}.json").write_text(json.dumps(summarize_rows(rows, field), indent=1))
-    return metrics
 
 
 def _prompt(messages: list[dict], backend, tokenizer, chat_template: str = "auto") -> Prompt:

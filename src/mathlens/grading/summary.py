@@ -38,10 +38,26 @@ def summarize_rows(all_rows: list[SampleRow], by: str | None = None) -> dict:
             "pass@1_ci95": list(bootstrap_ci(pass1)),
             f"pass@{k}": sum(passk) / len(rows),
             f"maj@{k}": sum(majk) / len(rows),
+            **sample_counts(rows),
         }
         if all(s.reward is not None for r in rows for s in r.samples):  # scored by a reward model
             summary[name].update(_reward_picks(rows, k))
     return summary
+
+
+TIMEOUT = "TimeoutError:"  # how the sandbox's output says it stopped a program (wall clock or CPU time)
+
+
+def sample_counts(rows: list[SampleRow]) -> dict[str, int]:
+    """How many samples gave no answer, ran out of tokens (where the backend said why it
+    stopped) and how many tool calls the sandbox stopped for time: the failures a pass rate hides."""
+    samples = [s for r in rows for s in r.samples]
+    return {
+        "samples": len(samples),
+        "unanswered": sum(s.pred is None for s in samples),
+        "truncated": sum(s.finish_reason == "length" for s in samples),
+        "tool_timeouts": sum(TIMEOUT in str(c.get("output", "")) for s in samples for c in s.tool_calls or []),
+    }
 
 
 def _reward_picks(rows: list[SampleRow], k: int, best: list[bool] | None = None) -> dict[str, float]:

@@ -1,0 +1,211 @@
+"""Where a run's numbers came from: ``provenance.json`` in every run folder.
+
+A metric is only worth quoting if it can be traced back: which code (the project's commit and
+whether the tree was dirty, the versions of the libraries that did the work), which model
+(its id, revision and a hash of the weights that were read), which data (each benchmark's
+source and a hash of the problems as loaded), which chat template, on which device, how long
+it took. ``recorded`` writes all of it when a run starts and adds the wall time when it ends;
+a resumed run keeps the earlier starts under ``earlier``. ``report`` reads it back to say what
+it compares and to refuse comparing different problem sets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+FILE = "provenance.json"
+PACKAGES = ("mathlens", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "math-verify", "numpy",
+            "vllm", "datatrove", "fasttext")  # fmt: skip
+WEIGHTS = ("*.safetensors", "*.bin", "*.pt", "*.gguf")  # what a model folder's weights are stored in
+
+
+def package_versions(names: Sequence[str] = PACKAGES) -> dict[str, str]:
+    """The installed version of each package that is installed."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def project_commit() -> dict[str, Any] | None:
+    """The commit of the checkout mathlens runs from, and whether its tree had changes (None
+    for an installed wheel, which has no checkout)."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, timeout=10)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if head.returncode != 0:
+        return None
+    return {"sha": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def device() -> dict[str, Any]:
+    """The accelerator the run could use, else the CPU, with the core count."""
+    found: dict[str, Any] = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            found["cuda"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except ImportError:
+        pass
+    return found
+
+
+def file_sha256(path: str | Path, cache: Path | None = None) -> str:
+    """The SHA-256 of a file's content (16 hex digits). Models are large and runs many: the
+    digest is kept in ``cache`` by path, size and modification time, so a file is read once."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+    known = _read_cache(cache)
+    if key in known:
+        return known[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    value = digest.hexdigest()[:16]
+    if cache is not None:
+        known[key] = value
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known))
+        os.replace(tmp, cache)
+    return value
+
+
+def _read_cache(cache: Path | None) -> dict[str, str]:
+    try:
+        return json.loads(cache.read_text()) if cache is not None and cache.is_file() else {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def weights_record(model: str) -> dict[str, Any]:
+    """What was read as the model's weights: a local file's or folder's weight files with their
+    hashes; a packaged model's GGUF file; for a hub id, nothing local to hash."""
+    from .models.sources import PACKAGED, cache_dir, packaged_file
+
+    cache = cache_dir() / "hashes.json"
+    if model in PACKAGED:
+        path = packaged_file(model)
+        return {"path": str(path), "sha256": file_sha256(path, cache)}
+    path = Path(model).expanduser()
+    if path.is_file():
+        return {"path": str(path.resolve()), "sha256": file_sha256(path, cache)}
+    if path.is_dir():
+        files = sorted({f for pattern in WEIGHTS for f in path.glob(pattern) if f.is_file()})
+        return {"path": str(path.resolve()), "files": {f.name: file_sha256(f, cache) for f in files}}
+    return {"hub": model}
+
+
+def model_record(model: str, backend: str = "", revision: str | None = None, tokenizer: Any = None,
+                 **more: Any) -> dict[str, Any]:  # fmt: skip
+    """A model as a run used it: id, backend, revision, weights and the chat template's hash."""
+    from .backends.chat import template_hash
+
+    record: dict[str, Any] = {"id": model, "backend": backend or None, "revision": revision}
+    try:
+        record["weights"] = weights_record(model)
+    except Exception as err:  # a model that cannot be traced must not stop the run; say why
+        record["weights"] = {"error": f"{type(err).__name__}: {err}"}
+    record["chat_template_sha256"] = template_hash(tokenizer) if callable(tokenizer) else None
+    return record | more
+
+
+def problems_sha256(rows: Iterable[tuple[Any, ...]]) -> str:
+    """A hash of a problem set as loaded (each problem's id, question and answer, in order):
+    two runs with the same hash read the same problems, whatever file or hub they came from."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(json.dumps([str(x) for x in row], ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()[:16]
+
+
+def data_record(name: str, source: str | Path, rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    """One data set a run read: its name, where it came from (a path or a hub id), its size and hash."""
+    source = str(Path(source).resolve()) if Path(str(source)).exists() else str(source)
+    return {"name": name, "source": source, "problems": len(rows), "sha256": problems_sha256(rows)}
+
+
+def file_record(name: str, path: str | Path) -> dict[str, Any]:
+    """A data file a run read, by its content."""
+    path = Path(path)
+    return {"name": name, "source": str(path.resolve()), "sha256": file_sha256(path)}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def read_provenance(folder: str | Path) -> dict[str, Any] | None:
+    """A run folder's provenance, or None where it has none (a run from before it was written)."""
+    path = Path(folder) / FILE
+    try:
+        return json.loads(path.read_text()) if path.is_file() else None
+    except json.JSONDecodeError:
+        return None
+
+
+def _write(folder: Path, record: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{FILE}.tmp"
+    tmp.write_text(json.dumps(record, indent=1, default=str))
+    os.replace(tmp, folder / FILE)
+
+
+@contextmanager
+def recorded(folder: str | Path, kind: str, model: dict | None = None, data: Sequence[dict] = (),
+             **more: Any) -> Iterator[dict]:  # fmt: skip
+    """Write ``provenance.json`` as the run starts; on the way out add its wall time and how it
+    ended ("finished", or the exception's name). The record is yielded, so the run can add what
+    it learns on the way (``record["model"] = …``) before it is written again at the end."""
+    folder = Path(folder)
+    earlier = read_provenance(folder)
+    record: dict[str, Any] = {
+        "kind": kind,
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "started": _now(),
+        "commit": project_commit(),
+        "packages": package_versions(),
+        "python": platform.python_version(),
+        "device": device(),
+        "model": model,
+        "data": list(data),
+        **more,
+    }
+    if earlier:  # a resumed run: the starts before this one, in short
+        record["earlier"] = [*earlier.pop("earlier", []), {k: earlier.get(k) for k in ("started", "wall_s", "ended", "commit")}]
+    _write(folder, record)
+    started = time.perf_counter()
+    ended = "finished"
+    try:
+        yield record
+    except BaseException as err:
+        ended = type(err).__name__
+        raise
+    finally:
+        record["wall_s"] = round(time.perf_counter() - started, 2)
+        record["ended"] = ended
+        _write(folder, record)
