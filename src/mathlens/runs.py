@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,30 @@ def changed_settings(saved: dict, wanted: dict, keys: Iterable[str] | None = Non
     saved, wanted, defaults = jsonable(saved), jsonable(wanted), jsonable(defaults or {})
     names = list(keys) if keys is not None else list(wanted)
     return [k for k in names if k not in ignore and _at(saved, k, _at(defaults, k)) != _at(wanted, k)]
+
+
+def slug(text: str) -> str:
+    """A name as a folder may carry it: letters, digits, dots, dashes and pluses."""
+    return re.sub(r"[^A-Za-z0-9.+-]+", "-", text).strip("-") or "run"
+
+
+def model_slug(model: str) -> str:
+    """A model's short name: a hub id's name, a folder's name, a checkpoint file with its folder."""
+    path = Path(model)
+    if path.suffix in (".pt", ".gguf", ".bin", ".safetensors"):
+        return slug(f"{path.parent.name}-{path.stem}" if path.suffix == ".pt" else path.stem)
+    return slug(path.name or model)
+
+
+def fresh_run_dir(parts: Sequence[str], root: str | Path = "runs", day: date | None = None) -> Path:
+    """``root/part-part-…-YYYYMMDD``, a folder that does not exist yet: a run named for what it
+    is, never written over (a second run of the same day gets ``-2``, then ``-3``)."""
+    base = "-".join(slug(p) for p in [*parts, (day or date.today()).strftime("%Y%m%d")] if p)
+    path, n = Path(root) / base, 1
+    while path.exists():
+        n += 1
+        path = Path(root) / f"{base}-{n}"
+    return path
 
 
 class RunFolder:

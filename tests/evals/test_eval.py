@@ -302,6 +302,26 @@ def test_the_eval_verb_runs_cot_and_tir_and_prints_the_table(tiny_model, problem
         assert len((tmp_path / mode / "samples.jsonl").read_text().splitlines()) == 3
 
 
+def test_an_eval_without_out_gets_a_folder_named_for_it_and_never_reuses_one(tiny_model, problems, tmp_path,
+                                                                             monkeypatch):  # fmt: skip
+    from datetime import date
+
+    from typer.testing import CliRunner
+
+    from mathlens.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    args = ["eval", "--backend", "hf", "--model", str(tiny_model), "--benchmark", str(problems), "-n", "2",
+            "--temperature", "0.7", "--max-tokens", "4", "--quiet"]  # fmt: skip
+    for _ in range(2):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    name = f"{tiny_model.name}-{problems.stem}-cot-n2-t0.7-{date.today():%Y%m%d}"
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [name, f"{name}-2"]
+    assert f"run folder: runs/{name}-2" in result.output
+    assert all((tmp_path / "runs" / n / "samples.jsonl").is_file() for n in (name, f"{name}-2"))
+
+
 def test_word_problems_train_a_tiny_model_that_the_tiny_backend_evaluates(tmp_path):
     from mathlens.evals.words import WordsConfig, train_word_model, word_problems
 

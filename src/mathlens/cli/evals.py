@@ -56,6 +56,9 @@ def eval_(cfg: EvalConfig, quiet: Quiet = False) -> None:
         from ..improve.rm import load_reward_model
 
         scorer = load_reward_model(cfg.rm)
+    if not cfg.out:
+        cfg = dataclasses.replace(cfg, out=cfg.named_out())
+        out_console.print(f"run folder: {cfg.out} (resume with --out {cfg.out})")
     metrics = run_eval(cfg, progress=not quiet, scorer=scorer)
     print_report(metrics, Path(cfg.out))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from ..backends.chat import check_mode
 from ..config import setting
@@ -75,8 +76,8 @@ class EvalConfig:
         "Reward model (`mathlens rm train`): score every sample, report rm@k.", "none", default=None
     )
     out: str = setting(
-        "Run folder: samples.jsonl, metrics.json, metrics_by_subject/level.json; rerun to resume.", default="runs/eval"
-    )
+        "Run folder: samples.jsonl, metrics.json, metrics_by_subject/level.json, provenance.json; rerun with it to "
+        "resume.", "a new runs/MODEL-BENCHMARK-MODE-nN-tT-DATE", default="")  # fmt: skip
     overwrite: bool = setting("Start --out over if it holds samples made with other settings.", default=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +91,16 @@ class EvalConfig:
             raise MathlensError("n, chunk and batch size must be >= 1")
         check_mode(self.chat_template)
         self.stop = tuple(self.stop)
+
+    def named_out(self) -> str:
+        """``out``, or where none is given a new folder named for the run (never an old one)."""
+        if self.out:
+            return self.out
+        from ..runs import fresh_run_dir, model_slug
+
+        benchmarks = "+".join(Path(b.strip()).stem if b.strip().endswith(".jsonl") else b.strip()
+                              for b in self.benchmark.split(","))  # fmt: skip
+        return str(fresh_run_dir([model_slug(self.model), benchmarks, self.mode, f"n{self.n}", f"t{self.temperature:g}"]))
 
     def saved(self) -> dict:
         """The settings as config.json holds them (JSON types; the API key left out)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 from ..backends import BACKENDS, Backend, Conversation, Prompt, Sampling, as_text, make_backend
@@ -47,7 +48,9 @@ def run_eval(cfg: EvalConfig, progress: bool = True, backend: Backend | None = N
     """Run (or finish) an evaluation; the metrics per benchmark. ``backend`` overrides the one
     ``cfg`` names (tests, notebooks). With ``cfg.rm``, ``scorer`` is that reward model (the
     caller loads it: ``mathlens.improve.load_reward_model(cfg.rm)``): every sample gets its
-    reward as it is written, and every metrics file has rm@k."""
+    reward as it is written, and every metrics file has rm@k. Without ``cfg.out`` the run gets a
+    new folder named for it (``EvalConfig.named_out``)."""
+    cfg = replace(cfg, out=cfg.named_out())
     out = Path(cfg.out)
     if backend is None and cfg.backend not in BACKENDS:
         raise MathlensError(f"unknown backend {cfg.backend!r}: one of {', '.join(BACKENDS)}")
