@@ -26,7 +26,9 @@ $(VENV)/.bench: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/mathlens lso --config configs/demo.yaml
 
+# The viewer's browser test drives Debian's chromium; installed here where it is missing.
 test: $(VENV)/.installed
+	scripts/ensure-chromium
 	$(BIN)/python -m pytest -q
 
 # Square sizes, then square positions, each over 3 seeds (~36 + ~37 min on 2 cores, measured).
