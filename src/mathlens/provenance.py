@@ -59,9 +59,20 @@ def project_commit() -> dict[str, Any] | None:
     return {"sha": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
+def _cpu_name() -> str:
+    """The processor's model name (Linux says it in /proc/cpuinfo; elsewhere the platform's word)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def device() -> dict[str, Any]:
     """The accelerator the run could use, else the CPU, with the core count."""
-    found: dict[str, Any] = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+    found: dict[str, Any] = {"cpu": _cpu_name(), "cores": os.cpu_count()}
     try:
         import torch
 
