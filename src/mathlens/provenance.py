@@ -11,19 +11,23 @@ it compares and to refuse comparing different problem sets.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
+import inspect
 import json
 import os
 import platform
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from .errors import MathlensError
 
 FILE = "provenance.json"
 PACKAGES = ("mathlens", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "math-verify", "numpy",
@@ -131,10 +135,14 @@ def weights_record(model: str) -> dict[str, Any]:
     return {"hub": model}
 
 
-def model_record(model: str, backend: str = "", revision: str | None = None, tokenizer: Any = None,
-                 **more: Any) -> dict[str, Any]:  # fmt: skip
-    """A model as a run used it: id, backend, revision, weights and the chat template's hash."""
+def model_record(model: str | None, backend: str = "", revision: str | None = None, tokenizer: Any = None,
+                 **more: Any) -> dict[str, Any] | None:  # fmt: skip
+    """A model as a run used it: id, backend, revision, weights and the chat template's hash
+    (None for a run that trains its own from scratch: its config says the architecture)."""
     from .backends.chat import template_hash
+
+    if not model:
+        return None
 
     record: dict[str, Any] = {"id": model, "backend": backend or None, "revision": revision}
     try:
@@ -207,16 +215,56 @@ def recorded(folder: str | Path, kind: str, model: dict | None = None, data: Seq
         **more,
     }
     if earlier:  # a resumed run: the starts before this one, in short
-        record["earlier"] = [*earlier.pop("earlier", []), {k: earlier.get(k) for k in ("started", "wall_s", "ended", "commit")}]
+        before = [*earlier.get("earlier", []), {k: earlier.get(k) for k in ("started", "wall_s", "ended", "commit")}]
+        record["earlier"] = before
+    existed = folder.exists()
     _write(folder, record)
     started = time.perf_counter()
-    ended = "finished"
     try:
         yield record
-    except BaseException as err:
-        ended = type(err).__name__
+    except MathlensError:  # refused (bad input, a folder of other work): leave the folder as it was
+        if earlier is not None:
+            _write(folder, earlier)
+        else:
+            (folder / FILE).unlink(missing_ok=True)
+            if not existed and not any(folder.iterdir()):
+                folder.rmdir()
         raise
-    finally:
-        record["wall_s"] = round(time.perf_counter() - started, 2)
-        record["ended"] = ended
-        _write(folder, record)
+    except BaseException as err:  # a crash or a kill: said, with how long it ran
+        _finish(folder, record, started, type(err).__name__)
+        raise
+    _finish(folder, record, started, "finished")
+
+
+def _finish(folder: Path, record: dict, started: float, ended: str) -> None:
+    record["wall_s"] = round(time.perf_counter() - started, 2)
+    record["ended"] = ended
+    _write(folder, record)
+
+
+Arguments = dict[str, Any]
+
+
+def traced(kind: str, folder: Callable[[Arguments], Any], model: Callable[[Arguments], dict | None] | None = None,
+           data: Callable[[Arguments], Sequence[dict]] | None = None) -> Callable:  # fmt: skip
+    """A run's entry point that writes its provenance: the call runs inside ``recorded`` on the
+    folder ``folder(arguments)`` names, with the model and data the arguments say.
+
+    A decorator, so that every kind of run (the loop, the lab's runs, the trainers) records the
+    same way with one line at its entry point; ``arguments`` are the call's, by name, defaults
+    filled in (``lambda a: a["cfg"].out``)."""
+
+    def wrap(run: Callable) -> Callable:
+        signature = inspect.signature(run)
+
+        @functools.wraps(run)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            given = bound.arguments
+            with recorded(folder(given), kind, model(given) if model else None, data(given) if data else ()):
+                return run(*args, **kwargs)
+
+        return call
+
+    return wrap

@@ -108,6 +108,8 @@ def test_config_values_are_used_and_flags_win(tmp_path):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["config"]["task"] == "subtraction" and metrics["config"]["radius"] == [2]
     assert metrics["n_test"] == 25 and metrics["config"]["train"]["steps"] == 3
+    made = json.loads((tmp_path / "run" / "provenance.json").read_text())
+    assert made["kind"] == "lso" and made["ended"] == "finished" and made["model"] is None  # trained from scratch
 
 
 def test_grade_rewrites_verdicts_and_reports_pass_at_1(tmp_path):

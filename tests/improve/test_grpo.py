@@ -108,6 +108,40 @@ def test_a_stopped_run_resumes_to_the_same_weights(tiny_policy, tmp_path):
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
 
 
+def test_each_step_dumps_its_first_rollouts(tiny_policy, tmp_path):
+    import json
+
+    problems = [{"id": str(i), "question": "pick", "answer": "1"} for i in range(4)]
+    cfg = dict(problems_per_step=2, group_size=4, max_tokens=16, checkpoint_every=1, dump_rollouts=3)
+    train_grpo(tiny_policy, problems, GRPOConfig(steps=2, **cfg), tmp_path, mode="cot", progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "rollouts.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 1, 1, 2, 2, 2]
+    assert all(set(r) == {"step", "prompt", "completion", "reward", "verified", "tool_calls"} for r in rows)
+    assert all(r["prompt"] == user_prompt("pick") and r["reward"] == float(r["verified"]) for r in rows)
+    with (tmp_path / "rollouts.jsonl").open("a") as f:  # what a run killed in step 3, before its checkpoint, leaves
+        f.write(json.dumps(rows[0] | {"step": 3}) + '\n{"step": 3, "prom')
+    # going on with other choices of what to watch: the new step's rows once, its scalars in TensorBoard
+    more = GRPOConfig(steps=3, **{**cfg, "dump_rollouts": 2, "report_to": "tensorboard"})
+    log = train_grpo(tiny_policy, problems, more, tmp_path, mode="cot", progress=False)["log"]
+    rows = [json.loads(line) for line in (tmp_path / "rollouts.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 1, 1, 2, 2, 2, 3, 3]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    assert [(e.step, e.value) for e in events.Scalars("verified")] == [(3, pytest.approx(log[-1]["verified"]))]
+
+
+def test_a_grpo_log_plots_loss_reward_verified_and_kl(tiny_policy, tmp_path):
+    from mathlens.curves import plot_logs
+
+    problems = [{"id": str(i), "question": "pick", "answer": "1"} for i in range(4)]
+    cfg = GRPOConfig(steps=2, problems_per_step=2, group_size=4, max_tokens=16)
+    train_grpo(tiny_policy, problems, cfg, tmp_path, mode="cot", progress=False)
+    drawn = plot_logs([tmp_path / "grpo_log.jsonl"])
+    assert drawn.panels == ("loss", "reward", "verified", "kl") and drawn.path == tmp_path / "curves.png"
+
+
 def test_problems_between_two_and_five_right_of_eight():
     rows = [SampleRow("b", str(i), f"q{i}", "1", [Sample("s", "1", j < i) for j in range(8)]) for i in range(9)]
     assert [p["id"] for p in eligible_problems(rows, 2, 5)] == ["2", "3", "4", "5"]
@@ -141,6 +175,12 @@ def test_trl_grpo_two_steps_with_our_reward_and_the_references(tmp_path, monkeyp
     steps = [e for e in result["log"] if "reward" in e]
     assert len(steps) == 2 and all(-1.0 < e["reward"] < 0.0 for e in steps)  # unverified, so σ(0.5·r_m) − 1
     assert (tmp_path / "grpo" / "model.safetensors").exists()
+    import json
+
+    dumped = [json.loads(line) for line in (tmp_path / "grpo" / "rollouts.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in dumped] == [1] * 4 + [2] * 4  # the first 4 of each step's rollouts
+    assert all(-1.0 < r["reward"] < 0.0 and r["verified"] is False and r["tool_calls"] == 0 for r in dumped)
+    assert all("What is" in r["prompt"] and isinstance(r["completion"], str) for r in dumped)
 
 
 def test_the_shaped_reward_function_verifies_against_the_answer_column():

@@ -94,6 +94,7 @@ def test_a_round_with_grpo_keeps_the_policy_before_and_after_it(tmp_path):
     assert chosen["from"] == "rl_samples.jsonl" and 0 < chosen["sampled"] <= 6 and chosen["kept"] == chosen["sampled"]
     assert (folder / "rm" / "rm_report.json").exists() and (folder / "eval-sft" / "metrics.json").exists()
     log = [json.loads(line) for line in (folder / "grpo" / "grpo_log.jsonl").read_text().splitlines()]
+    assert json.loads((folder / "grpo" / "provenance.json").read_text())["model"]["id"] == str(folder / "model")
     assert [e["step"] for e in log] == [1, 2] and all(e["rollouts"] == 8 for e in log)
     last = rounds[1]
     assert "pass@1" in last["before_grpo"] and len(last["grpo_gain_ci95"]) == 2 and last["grpo_log_last"]["step"] == 2
@@ -128,6 +129,8 @@ def test_improve_and_report_from_the_command_line(whole, tmp_path):
     assert result.exit_code == 0, result.output
     assert "gain vs round 0" in result.output
     assert json.loads((tmp_path / "cli" / "improve.json").read_text())[1]["round"] == 1
+    made = json.loads((tmp_path / "cli" / "provenance.json").read_text())
+    assert made["kind"] == "improve" and made["ended"] == "finished" and made["model"] is None  # a tiny seed of its own
     shown = runner.invoke(app, ["report", str(whole[0])])
     assert shown.exit_code == 0 and all(f"round-{r}" in shown.output for r in (0, 1, 2))
 

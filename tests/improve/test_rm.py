@@ -48,6 +48,25 @@ def test_training_orders_a_planted_right_and_wrong_pair(policy, tmp_path):
     assert ranking_accuracy(held_out)["pairwise_accuracy"] == 1.0
 
 
+def test_rm_train_reports_its_loss_to_tensorboard(policy, tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    samples = tmp_path / "samples.jsonl"
+    write_sample_rows(samples, planted(8, 0))
+    args = ["rm", "train", "--policy", str(policy), "--samples", str(samples), "--out", str(tmp_path / "rm"),
+            "--steps", "3", "--problems-per-step", "4", "--report-to", "tensorboard", "--quiet"]  # fmt: skip
+    trained = CliRunner().invoke(app, args)
+    assert trained.exit_code == 0, trained.output
+    events = EventAccumulator(str(tmp_path / "rm" / "tb"))
+    events.Reload()
+    from mathlens.models import load_checkpoint
+
+    losses = load_checkpoint(tmp_path / "rm" / "rm.pt")["losses"]
+    expected = {step: pytest.approx(loss, abs=1e-6) for step, loss in enumerate(losses, 1)}
+    assert {e.step: e.value for e in events.Scalars("loss")} == expected
+
+
 def test_samples_without_signal_are_an_error(policy, tmp_path):
     rows = planted(3, 0)
     for row in rows:
@@ -65,6 +84,7 @@ def test_rm_score_then_report_shows_rm_at_k(policy, tmp_path):
     trained = runner.invoke(app, ["rm", "train", "--policy", str(policy), "--samples", str(train_path),
                                   "--out", str(tmp_path / "rm"), "--steps", "60", "--lr", "3e-3", "--quiet"])  # fmt: skip
     assert trained.exit_code == 0, trained.output
+    assert json.loads((tmp_path / "rm" / "provenance.json").read_text())["kind"] == "rm"
     scored = runner.invoke(app, ["rm", "score", "--model", str(tmp_path / "rm"), "--samples", str(eval_path)])
     assert scored.exit_code == 0 and "right over wrong within a problem 100.0%" in scored.output
     assert all("reward" in s for line in eval_path.read_text().splitlines() for s in json.loads(line)["samples"])

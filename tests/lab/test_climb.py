@@ -115,7 +115,7 @@ def test_two_rounds_of_every_arm(tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != "climb.json"}
     again = run_climb(tiny(out), progress=False)
     assert again["mean"] == summary["mean"]
-    assert all(p.stat().st_mtime_ns == t for p, t in stamps.items() if p.name not in ("climb.png", "config.json"))
+    assert all(p.stat().st_mtime_ns == t for p, t in stamps.items() if p.name not in ("climb.png", "config.json", "provenance.json"))
 
 
 def test_a_filter_that_keeps_nothing_holds_the_frontier(tmp_path):

@@ -36,6 +36,9 @@ def test_finetune_loss_falls_and_the_model_reloads(tiny_model, data, tmp_path, l
     assert reloaded.config.n_layer == 2
     log = json.loads((tmp_path / "ft" / "finetune_log.json").read_text())
     assert log["config"]["lora"] is lora
+    made = json.loads((tmp_path / "ft" / "provenance.json").read_text())  # where the model came from
+    assert made["kind"] == "finetune" and made["ended"] == "finished" and made["model"]["id"] == str(tiny_model)
+    assert made["data"][0]["source"] == str(data.resolve()) and "model.safetensors" in made["model"]["weights"]["files"]
 
 
 def test_bad_rows_are_named(tmp_path):
@@ -74,6 +77,23 @@ def test_finetune_resumes_from_its_last_checkpoint(tiny_model, data, tmp_path):
     result = finetune(longer, progress=False)
     log = json.loads((out / "finetune_log.json").read_text())
     assert log["resumed_from"].endswith("checkpoint-4") and len(result.losses) == 6
+
+
+def test_finetune_reports_to_tensorboard_and_keeps_its_log_history(tiny_model, data, tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "ft"
+    cfg = FinetuneConfig(str(tiny_model), str(data), str(out), steps=3, batch_size=4, lr=1e-3, warmup_steps=1,
+                         report_to="tensorboard")  # fmt: skip
+    losses = finetune(cfg, progress=False).losses
+    events = sorted(out.rglob("events.out.tfevents.*"))
+    assert events, "no TensorBoard event files under the output folder"
+    accumulator = EventAccumulator(str(events[0].parent))
+    accumulator.Reload()
+    assert [e.value for e in accumulator.Scalars("train/loss")] == pytest.approx(losses, rel=1e-5)
+    rows = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["loss"] for r in rows if "loss" in r] == losses and [r["step"] for r in rows if "loss" in r] == [1, 2, 3]
 
 
 SCRIPT = """

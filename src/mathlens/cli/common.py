@@ -68,6 +68,14 @@ SHARED_HELP = {
 ModelArgsOption = Annotated[
     Optional[str], typer.Option("--model-args", help=SHARED_HELP["model_args"], show_default="none")
 ]
+ReportToOption = Annotated[
+    str,
+    typer.Option(
+        "--report-to",
+        help="Live curves as it trains: none, tensorboard (event files under OUT) or wandb (WANDB_MODE=offline keeps "
+        "the run local). `mathlens plot` draws the saved log afterwards either way.",
+    ),
+]
 ChatTemplateOption = Annotated[
     Optional[str], typer.Option("--chat-template", help=f"{SHARED_HELP['chat_template']} One of: {', '.join(CHAT_TEMPLATE_MODES)}.")
 ]

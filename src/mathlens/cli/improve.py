@@ -12,7 +12,7 @@ from rich.table import Table
 from ..errors import MathlensError
 from ..backends.chat import check_mode
 from ..improve.config import LoopConfig
-from .common import ChatTemplateOption, ConfigDefaults, Quiet, capability, out_console, pct, user_errors
+from .common import ChatTemplateOption, ConfigDefaults, Quiet, ReportToOption, capability, out_console, pct, user_errors
 from .options import config_options
 
 app = capability("Self-improvement: the improvement loop, rejection-sampled data and decontamination.")
@@ -95,7 +95,9 @@ def decontaminate(
 
 @app.command(epilog="Example: mathlens improve --config configs/improve.yaml --out runs/improve")
 @user_errors
-@config_options(LoopConfig, ("out", "rounds", "backend", "model", "model_args", "chat_template", "mode", "steps", "seed"))
+@config_options(
+    LoopConfig, ("out", "rounds", "backend", "model", "model_args", "chat_template", "mode", "steps", "seed", "report_to")
+)
 def improve(
     cfg: LoopConfig,
     data_dir: Annotated[
@@ -161,6 +163,7 @@ def rm_train(
     lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
     chat_template: ChatTemplateOption = "auto",
+    report_to: ReportToOption = "none",
     config: ConfigDefaults = None,
     quiet: Quiet = False,
 ) -> None:
@@ -171,7 +174,8 @@ def rm_train(
     if steps < 1 or problems_per_step < 1:
         raise MathlensError("--steps and --problems-per-step must be at least 1")
     rows = read_sample_rows(samples)
-    log = train_reward_model(policy, rows, RMConfig(steps, problems_per_step, lr, seed, check_mode(chat_template)), out, progress=not quiet)
+    cfg = RMConfig(steps, problems_per_step, lr, seed, check_mode(chat_template), report_to=report_to)
+    log = train_reward_model(policy, rows, cfg, out, progress=not quiet)
     out_console.print(f"{out}: {log['problems']} problems with right and wrong samples, "
                       f"loss {log['losses'][0]:.3f} → {log['losses'][-1]:.3f}")  # fmt: skip
 
@@ -219,6 +223,10 @@ def grpo(
     updates: Annotated[int, typer.Option(help="Optimizer steps per batch of rollouts (TRL's μ).")] = 2,
     chat_template: ChatTemplateOption = "auto",
     use_vllm: Annotated[bool, typer.Option("--use-vllm", help="Hugging Face: TRL samples with vLLM (a GPU).")] = False,
+    report_to: ReportToOption = "none",
+    dump_rollouts: Annotated[
+        int, typer.Option(help="Each step's first N rollouts to OUT/rollouts.jsonl (0: none).")
+    ] = 4,
     config: ConfigDefaults = None,
     quiet: Quiet = False,
 ) -> None:
@@ -235,7 +243,8 @@ def grpo(
     scorer = load_reward_model(rm) if rm is not None else None  # a wrong path fails before any training
     if is_tiny_checkpoint(policy):
         cfg = GRPOConfig(steps=steps, problems_per_step=problems_per_step, group_size=group_size, max_tokens=max_tokens,
-                         lr=lr, clip=clip, beta=beta, updates_per_batch=updates, loss_type=loss_type, seed=seed)  # fmt: skip
+                         lr=lr, clip=clip, beta=beta, updates_per_batch=updates, loss_type=loss_type, seed=seed,
+                         report_to=report_to, dump_rollouts=dump_rollouts)  # fmt: skip
         log = train_grpo(policy, problems, cfg, out, scorer, mode, progress=not quiet)["log"]
         first, last = log[0], log[-1]
         out_console.print(f"{out / 'ckpt.pt'}: {len(problems)} problems; verified share of rollouts "
@@ -246,6 +255,7 @@ def grpo(
 
     cfg = HFGRPOConfig(steps=steps, problems_per_step=problems_per_step, group_size=group_size, max_tokens=max_tokens,
                        lr=lr, beta=beta, loss_type=loss_type, clip=clip, num_iterations=updates, tools=mode == "tir",
-                       chat_template=check_mode(chat_template), use_vllm=use_vllm, seed=seed)  # fmt: skip
+                       chat_template=check_mode(chat_template), use_vllm=use_vllm, seed=seed, report_to=report_to,
+                       dump_rollouts=dump_rollouts)  # fmt: skip
     train_grpo_hf(policy, problems, cfg, out, scorer, progress=not quiet)
     out_console.print(f"{out}: {len(problems)} problems, {steps} steps; log in {out / 'grpo_log.json'}")

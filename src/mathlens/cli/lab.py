@@ -22,7 +22,7 @@ app = capability("The case-or-rule lab.")
 # The options each verb offers, by config field (cli.options builds them, help and defaults
 # included, from lab.configs: nothing here re-declares a field).
 SHAPE = ("n_layer", "n_head", "n_embd", "positions")
-TRAINING = ("steps", "batch_size", "lr", "weight_decay", "seed", "seeds", "workers", "device")
+TRAINING = ("steps", "batch_size", "lr", "weight_decay", "seed", "seeds", "workers", "device", "report_to")
 PROBE = tuple(f.name for f in dataclasses.fields(ProbeConfig))
 RUN = ("out", "resume")
 FINETUNE = tuple(f.name for f in dataclasses.fields(FinetuneSpec))
@@ -177,7 +177,7 @@ def print_lso(m: dict, out: Path) -> None:
 @user_errors
 @config_options(ClimbConfig, ("out", "seeds", "rounds", "arms", "schemes", "seed_min", "seed_digits", "test_digits",
                               "n_round", "ensemble", "ensemble_agreement", "seed_steps", "steps", "device",
-                              "workers"))  # fmt: skip
+                              "workers", "report_to"))  # fmt: skip
 def climb(cfg: ClimbConfig, quiet: Quiet = False) -> None:
     """Easy-to-hard rounds on length: a tiny model labels sums one digit longer than it knows, a
     filter keeps labels (verified, vote, unfiltered; control: short sums), it trains on them.

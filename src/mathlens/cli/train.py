@@ -7,7 +7,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import ChatTemplateOption, ConfigDefaults, ModelArgsOption, Quiet, capability, out_console, user_errors
+from .common import (
+    ChatTemplateOption,
+    ConfigDefaults,
+    ModelArgsOption,
+    Quiet,
+    ReportToOption,
+    capability,
+    out_console,
+    user_errors,
+)
 
 app = capability("Training pretrained models.")
 
@@ -48,6 +57,7 @@ def finetune(
     model_args: ModelArgsOption = "",
     chat_template: ChatTemplateOption = "auto",
     out: Annotated[Path, typer.Option(help="Output folder for the model.")] = Path("runs/finetune"),
+    report_to: ReportToOption = "none",
     config: ConfigDefaults = None,
     quiet: Quiet = False,
 ) -> None:
@@ -76,6 +86,34 @@ def finetune(
         seed=seed,
         chat_template=chat_template,
         model_args=model_args,
+        report_to=report_to,
     )
     losses = run(cfg, progress=not quiet).losses
     out_console.print(f"{len(losses)} logged steps, loss {losses[0]:.4f} → {losses[-1]:.4f}; model in {out}")
+
+
+@app.command(
+    epilog="Example: mathlens plot runs/lso/train_log.jsonl runs/lso/control/train_log.jsonl --out runs/lso/curves.png"
+    "\n\n"
+    "GRPO: mathlens plot runs/grpo/grpo_log.jsonl (loss, reward, verified share and KL, each a panel)"
+)
+@user_errors
+def plot(
+    logs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="LOG",
+            help="Training logs: train_log.jsonl (tiny trainer, finetune), grpo_log.jsonl (tiny GRPO), "
+            "grpo_log.json (GRPO through TRL) or finetune_log.json; several are overlaid, each named by its folder."
+        ),
+    ],
+    out: Annotated[
+        Optional[Path], typer.Option(help="The PNG to write.", show_default="curves.png beside the first log")
+    ] = None,
+    config: ConfigDefaults = None,
+) -> None:
+    """Draw loss, reward, verified share and KL (whichever the logs hold) against step, one panel each."""
+    from ..curves import plot_logs
+
+    drawn = plot_logs(logs, out)
+    out_console.print(f"{drawn.path}: {', '.join(drawn.panels)} of {len(logs)} log{'s' if len(logs) > 1 else ''}")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..decontam import EvalText, Index
 from ..errors import MathlensError
+from ..provenance import traced
 from ..runs import RunFolder
 from ..progress import progress_bar
 from .dedup import DedupConfig, exact_stages, minhash_stages
@@ -158,6 +159,7 @@ def jsonl_writer(folder: Path, name: str = "${rank}.jsonl.gz"):
     return JsonlWriter(str(folder), output_filename=name)
 
 
+@traced("corpus", lambda a: a["cfg"].out)
 def run_corpus(cfg: CorpusConfig, evaluation: Sequence[EvalText] = (), progress: bool = True) -> dict:
     """The whole pipeline; returns (and writes to OUT/stats.json) every stage's figures.
     ``evaluation``: the problems of ``cfg.decontaminate`` (``evaluation_problems`` reads them)."""

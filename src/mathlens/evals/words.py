@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..backends import as_text
 from ..models import ModelConfig, build_model, resolve_device
+from ..provenance import traced
 from ..records import Example, write_jsonl
 from ..tasks.word_problems import word_problems as world_problems
 from ..train import TrainConfig, train
@@ -61,6 +62,7 @@ class WordsConfig:
     style: str = "cot"  # with levels: cot or tir solutions
 
 
+@traced("words", lambda a: a["cfg"].out)
 def train_word_model(cfg: WordsConfig, progress: bool = True) -> Path:
     """Write ``train.jsonl`` and ``test.jsonl`` under ``cfg.out``, train on the first; the checkpoint's path."""
     out = Path(cfg.out)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ..backends.chat import check_mode
 from ..config import setting
 from ..errors import MathlensError
+from ..tracking import check_report_to
 from ..tasks.word_problems import STYLES
 
 KNOBS = ("all", "ops")  # what a level turns in the word world: everything, or the number of operations
@@ -141,6 +142,10 @@ class LoopConfig:
         "tir (the sandbox runs the policy's program) or cot.", default="tir"
     )
     device: str = "auto"
+    report_to: str = setting(  # not compared when a loop resumes: watching changes nothing it computes
+        "Live curves of every training (policy, reward model, GRPO): none, tensorboard (event files under each "
+        "training's folder) or wandb.", default="none",
+    )  # fmt: skip
     world: WorldSpec = field(default_factory=WorldSpec)
     sampling: SamplingSpec = field(default_factory=SamplingSpec)
     data: DataSpec = field(default_factory=DataSpec)
@@ -160,6 +165,7 @@ class LoopConfig:
         if self.mode not in STYLES:
             raise MathlensError(f"mode {self.mode!r}: choose cot or tir")
         check_mode(self.chat_template)
+        check_report_to(self.report_to)
         if self.training.init not in ("previous", "seed"):
             raise MathlensError(f"init {self.training.init!r}: choose previous or seed")
         if self.rounds < 0 or self.sampling.k < 1 or self.evaluation.eval_n < 1:

@@ -16,11 +16,13 @@ seeded by (seed, step), so a resumed run ends with the weights of one never inte
 from __future__ import annotations
 
 import copy
+import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import torch
@@ -33,15 +35,18 @@ from ..formats.tir import OUTPUT_FENCE
 from ..errors import MathlensError
 from ..grading import grade
 from ..models import CHECKPOINT, GPT, CharTokenizer, GPTConfig, load_checkpoint, load_model, save_checkpoint
+from ..provenance import model_record, traced
 from ..records import SampleRow
 from ..runs import changed_settings
 from ..progress import progress_bar
+from ..tracking import WATCH_ONLY, Tracker, check_report_to
 from ..train.core import write_log
 from .policy import user_prompt
 from .reward import group_advantages, shaped_reward
 from .rm import RewardScorer
 
 STATE = "grpo_state.pt"  # the resumable state, beside the finished ckpt.pt
+ROLLOUTS = "rollouts.jsonl"  # a few rollouts of every step, to read what the policy writes as it learns
 LOSS_TYPES = ("grpo", "dapo")
 
 
@@ -61,8 +66,13 @@ class GRPOConfig:
     grad_clip: float = 1.0
     checkpoint_every: int = 10
     seed: int = 0
+    report_to: str = "none"  # the log's scalars as they are made: none | tensorboard (out/tb/) | wandb (tracking.py)
+    dump_rollouts: int = 4  # each step's first N rollouts (prompt, completion, reward, …) to out/rollouts.jsonl
 
     def __post_init__(self) -> None:
+        check_report_to(self.report_to)
+        if self.dump_rollouts < 0:
+            raise MathlensError(f"dump_rollouts {self.dump_rollouts}: 0 (none) or more rollouts a step")
         if self.loss_type not in LOSS_TYPES:
             raise MathlensError(f"loss_type {self.loss_type!r}: choose {' or '.join(LOSS_TYPES)}")
         if self.group_size < 2:
@@ -79,6 +89,40 @@ class Rollout:
     verified: bool = False
     rm_score: float = 0.0
     reward: float = 0.0
+
+
+class RolloutDump:
+    """Each step's first ``n`` rollouts, appended to a JSON Lines file as the step ends: what the
+    policy writes, beside the numbers the log keeps (rows: step, prompt, completion, reward,
+    verified, tool_calls). A run going on from step ``start`` first drops the rows of later steps
+    (made after its checkpoint and made again now), so every step is in the file once; a fresh
+    run (``start`` 0) starts the file over. TRL's runs (``grpo_hf``) dump through it too."""
+
+    def __init__(self, path: Path, n: int, start: int) -> None:
+        self.path, self.n = path, n
+        if n and path.exists():
+            kept = [line for line in path.read_text().splitlines() if _step_of(line) <= start]
+            path.write_text("".join(line + "\n" for line in kept))
+
+    def write(self, step: int, rows: Iterable[dict]) -> None:
+        """The first ``n`` of ``rows`` (prompt, completion, reward, verified, tool_calls), each with ``step``."""
+        if not self.n:
+            return
+        with self.path.open("a") as f:
+            f.writelines(json.dumps({"step": step, **row}) + "\n" for row in islice(rows, self.n))
+
+
+def rollout_row(r: Rollout) -> dict:
+    return {"prompt": user_prompt(r.question), "completion": r.completion, "reward": round(r.reward, 5),
+            "verified": r.verified, "tool_calls": len(r.injected)}  # fmt: skip
+
+
+def _step_of(line: str) -> float:
+    """A dumped row's step; a torn or foreign line counts as later than any (it is dropped)."""
+    try:
+        return json.loads(line)["step"]
+    except (ValueError, KeyError, TypeError):
+        return float("inf")
 
 
 def eligible_problems(rows: Sequence[SampleRow], min_correct: int = 2, max_correct: int = 5) -> list[dict]:
@@ -183,6 +227,7 @@ def sample_rollouts(
     return rollouts
 
 
+@traced("grpo", lambda a: a["out"], lambda a: model_record(str(a["policy"]), "tiny"))
 def train_grpo(
     policy: str | Path,
     problems: Sequence[dict],
@@ -210,8 +255,9 @@ def train_grpo(
     problems = sorted(problems, key=lambda p: p["id"])
     block = model.config.block_size
     dev = model.wte.weight.device
+    dump = RolloutDump(out / ROLLOUTS, cfg.dump_rollouts, start)
     with (nullcontext(sandbox) if sandbox is not None or mode != "tir" else tool_sandbox()) as box, \
-            progress_bar(progress) as bar:  # fmt: skip
+            progress_bar(progress) as bar, Tracker(cfg.report_to, out, config=asdict(cfg)) as tracker:  # fmt: skip
         task = bar.add_task("grpo", total=cfg.steps, completed=start, info="")
         for step in range(start, cfg.steps):
             rng = random.Random(cfg.seed * 1_000_003 + step)
@@ -241,6 +287,8 @@ def train_grpo(
                      "tokens": int(m.sum()), "rollouts": len(rollouts),
                      "sample_s": round(t1 - t0, 3), "update_s": round(t2 - t1, 3)}  # fmt: skip
             log.append(entry)
+            tracker.log(step + 1, entry)
+            dump.write(step + 1, map(rollout_row, rollouts))
             bar.update(task, completed=step + 1, info=f"verified {verified:.0%}  kl {stats['kl']:.4f}")
             if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
                 _save_state(out / STATE, model, optimizer, tokenizer, cfg, step + 1, log)
@@ -258,7 +306,7 @@ def _save_state(path: Path, model, optimizer, tokenizer, cfg: GRPOConfig, step: 
 
 def _restore(path: Path, model, optimizer, cfg: GRPOConfig) -> tuple[int, list]:
     state = load_checkpoint(path)
-    changed = changed_settings(state["grpo"], asdict(cfg), ignore=("steps",))  # more steps may follow
+    changed = changed_settings(state["grpo"], asdict(cfg), ignore=("steps", *WATCH_ONLY))  # more steps may follow
     if changed or GPTConfig.from_dict(state["model_config"]) != model.config:
         raise MathlensError(f"{path}: GRPO settings changed since this run began ({', '.join(changed) or 'model'}); "
                             "use another folder")  # fmt: skip

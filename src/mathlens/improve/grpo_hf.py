@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -24,8 +25,11 @@ from pathlib import Path
 from ..backends.tools import tool_sandbox
 from ..errors import MathlensError
 from ..grading import grade
+from ..provenance import model_record, traced
+from ..tracking import check_report_to
 from ..models.hf import load_causal_lm, prompt_text
 from .reward import shaped_reward
+from .grpo import ROLLOUTS, RolloutDump
 from .rm import RewardScorer
 
 
@@ -48,22 +52,48 @@ class HFGRPOConfig:
     use_vllm: bool = False  # sample rollouts with vLLM inside the trainer (TRL's colocate mode; a GPU)
     model_args: str = ""  # loading options (models.hf.ModelArgs); dtype auto trains fp32 weights
     seed: int = 0
+    report_to: str = "none"  # TRL's report_to: none | tensorboard | wandb
+    dump_rollouts: int = 4  # each generation batch's first N completions to out/rollouts.jsonl, as the tiny loop's
+
+    def __post_init__(self) -> None:
+        check_report_to(self.report_to)
+        if self.dump_rollouts < 0:
+            raise MathlensError(f"dump_rollouts {self.dump_rollouts}: 0 (none) or more rollouts a step")
 
 
-def shaped_reward_function(scorer: RewardScorer | None) -> Callable[..., list[float]]:
-    """The reward function TRL calls: the dataset's ``answer`` (and ``question``) arrive as keyword lists."""
+def shaped_reward_function(
+    scorer: RewardScorer | None, dump: RolloutDump | None = None
+) -> Callable[..., list[float]]:
+    """The reward function TRL calls: the dataset's ``answer`` (and ``question``) arrive as keyword
+    lists, and the trainer's state as ``trainer_state``. ``dump``: where the first completions of
+    each call (one per generation batch) are written, by the main process."""
 
     def shaped(prompts: Sequence, completions: Sequence, answer: Sequence[str], question: Sequence[str],
-               **_: object) -> list[float]:  # fmt: skip
+               trainer_state=None, **_: object) -> list[float]:  # fmt: skip
         texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
         verified = [grade(t, a).correct for t, a in zip(texts, answer)]
         if scorer is None:
-            return [float(v) for v in verified]
-        scores = scorer.score(list(question), texts)
-        return [shaped_reward(s, v) for s, v in zip(scores, verified)]
+            rewards = [float(v) for v in verified]
+        else:
+            scores = scorer.score(list(question), texts)
+            rewards = [shaped_reward(s, v) for s, v in zip(scores, verified)]
+        if dump is not None and int(os.environ.get("RANK", "0")) == 0:
+            step = trainer_state.global_step + 1 if trainer_state is not None else 0
+            rows = zip(prompts, completions, rewards, verified)
+            dump.write(step, (completion_row(p, c, r, v) for p, c, r, v in rows))
+        return rewards
 
     shaped.__name__ = "shaped_reward"  # TRL logs each reward function under its name
     return shaped
+
+
+def completion_row(prompt, completion, reward: float, verified: bool) -> dict:
+    """A dumped rollout from TRL's prompt and completion: texts, or conversations (with tools:
+    the assistant's turns and the tool's answers, each tool message one call)."""
+    turns = completion if isinstance(completion, list) else [{"content": completion}]
+    return {"prompt": prompt if isinstance(prompt, str) else "\n".join(str(m.get("content", "")) for m in prompt),
+            "completion": "\n".join(str(m.get("content") or "") for m in turns), "reward": round(reward, 5),
+            "verified": verified, "tool_calls": sum(m.get("role") == "tool" for m in turns)}  # fmt: skip
 
 
 def python_tool(sandbox) -> Callable[[str], str]:
@@ -103,10 +133,11 @@ def grpo_arguments(cfg: HFGRPOConfig, out: Path, progress: bool = True) -> dict:
         num_iterations=cfg.num_iterations,
         max_tool_calling_iterations=cfg.max_tool_calls if cfg.tools else None,
         **vllm,
-        **trainer_args(out, cfg.seed, cfg.save_steps, progress),
+        **trainer_args(out, cfg.seed, cfg.save_steps, progress, report_to=cfg.report_to),
     )
 
 
+@traced("grpo", lambda a: a["out"], lambda a: model_record(str(a["policy"]), "hf"))
 def train_grpo_hf(
     policy: str,
     problems: Sequence[dict],
@@ -143,10 +174,13 @@ def train_grpo_hf(
     )
     out = Path(out)
     args = trl.GRPOConfig(**grpo_arguments(cfg, out, progress))
+    last = last_checkpoint(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dump = RolloutDump(out / ROLLOUTS, cfg.dump_rollouts, int(Path(last).name.split("-")[-1]) if last else 0)
     with tool_sandbox() if cfg.tools else nullcontext() as box:
         trainer = trl.GRPOTrainer(
             model=model,
-            reward_funcs=[shaped_reward_function(scorer)],
+            reward_funcs=[shaped_reward_function(scorer, dump)],
             args=args,
             train_dataset=dataset,
             processing_class=tokenizer,
@@ -155,7 +189,6 @@ def train_grpo_hf(
         )
         if not progress:
             quiet_trainer(trainer)
-        last = last_checkpoint(out)
         trainer.train(resume_from_checkpoint=last)
     log = [e for e in trainer.state.log_history if "loss" in e or "reward" in e]
     if trainer.is_world_process_zero():

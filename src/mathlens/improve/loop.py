@@ -31,8 +31,10 @@ from ..errors import MathlensError
 from ..grading import bootstrap_ci
 from ..grading.summary import summarize_rows
 from ..progress import progress_bar
+from ..provenance import model_record, traced
 from ..records import SampleRow, read_sample_rows, write_sample_rows
 from ..runs import RunFolder, Stages, StopAfter  # noqa: F401  (StopAfter: callers stop a loop with it)
+from ..tracking import WATCH_ONLY
 from .config import LoopConfig
 from .data import SCORED, round_data, seed_rows
 from ..decontam import EvalText, Index
@@ -43,6 +45,7 @@ SUMMARY = "improve.json"
 RL_SAMPLES = "rl_samples.jsonl"  # a GRPO round: the SFT policy's samples of GRPO's own queries
 
 
+@traced("improve", lambda a: a["cfg"].out, lambda a: model_record(a["cfg"].model, getattr(a["cfg"], "backend", "")))
 def run_loop(
     cfg: LoopConfig, eval_texts: Sequence[EvalText] = (), progress: bool = True, stop_after: str | None = None
 ) -> list[dict]:
@@ -82,7 +85,7 @@ def run_loop(
 def _check_folder(out: Path, cfg: LoopConfig) -> None:
     """A loop folder holds one config's rounds: refuse to mix in another's (more rounds may follow)."""
     settings = asdict(cfg)
-    compared = [k for k in settings if k not in ("rounds", "out")]
+    compared = [k for k in settings if k not in ("rounds", "out", *WATCH_ONLY)]
     RunFolder(out, settings, compared, defaults=asdict(LoopConfig(backend="tiny"))).open(hint="use another --out")
 
 
@@ -111,7 +114,8 @@ def _train_rm(cfg: LoopConfig, policy, folder: Path, r: int, progress: bool) -> 
     if not signal_groups(rows):  # every problem all right or all wrong: nothing to learn, the round goes on without
         (folder / "rm" / "rm_report.json").write_text(json.dumps({"trained": False, "problems": 0}))
         return
-    rm = RMConfig(w.rm_steps, w.rm_problems_per_step, w.rm_lr, cfg.seed + r, cfg.chat_template, cfg.model_args)
+    rm = RMConfig(w.rm_steps, w.rm_problems_per_step, w.rm_lr, cfg.seed + r, cfg.chat_template, cfg.model_args,
+                  cfg.report_to)  # fmt: skip
     log = train_reward_model(policy, rows, rm, folder / "rm", progress)
     score_rows(load_reward_model(folder / "rm", cfg.device), rows)
     write_sample_rows(folder / SCORED, rows)
@@ -157,7 +161,8 @@ def _grpo(cfg: LoopConfig, folder: Path, r: int, progress: bool) -> None:
     run = GRPOConfig(steps=g.grpo_steps, problems_per_step=g.grpo_problems_per_step, group_size=g.group_size,
                      temperature=g.grpo_temperature, max_tokens=cfg.sampling.max_tokens,
                      max_tool_calls=cfg.sampling.max_tool_calls, lr=g.grpo_lr, clip=g.clip, beta=g.beta,
-                     updates_per_batch=g.grpo_updates, loss_type=g.loss_type, seed=cfg.seed + r)  # fmt: skip
+                     updates_per_batch=g.grpo_updates, loss_type=g.loss_type, seed=cfg.seed + r,
+                     report_to=cfg.report_to)  # fmt: skip
     train_grpo(folder / "model", problems, run, folder / "grpo", scorer, cfg.mode, cfg.device, progress)
 
 
@@ -172,7 +177,7 @@ def hf_grpo_config(cfg: LoopConfig, r: int):
                         beta=g.beta, loss_type=g.loss_type, clip=g.clip, num_iterations=g.grpo_updates,
                         tools=cfg.mode == "tir", max_tool_calls=cfg.sampling.max_tool_calls,
                         chat_template=cfg.chat_template, use_vllm=cfg.backend == "vllm", model_args=cfg.model_args,
-                        seed=cfg.seed + r)  # fmt: skip
+                        seed=cfg.seed + r, report_to=cfg.report_to)  # fmt: skip
 
 
 def _sample(cfg: LoopConfig, model_dir, problems: list[dict], path: Path, r: int, progress: bool,

@@ -59,7 +59,7 @@ def train_tiny(
     ]
     config = TrainConfig(
         steps=steps, batch_size=t.batch_size, lr=lr, warmup_steps=min(50, steps // 10), weight_decay=0.0,
-        eval_every=0, checkpoint_every=100, seed=cfg.seed + round_,
+        eval_every=0, checkpoint_every=100, seed=cfg.seed + round_, report_to=cfg.report_to,
     )  # fmt: skip
     torch.manual_seed(cfg.seed + round_)
     train(model, tokenizer, examples, config, out, resume=True, extra={"round": round_}, progress=progress,
@@ -77,7 +77,7 @@ def train_hf(cfg: LoopConfig, data: Path, out: Path, start: str, progress: bool)
     run = FinetuneConfig(
         model=start, data=str(data), out=str(out), epochs=t.hf_epochs, batch_size=t.hf_batch_size, lr=t.hf_lr,
         warmup_steps=0, max_length=1024, gradient_checkpointing=False, resume=True, seed=cfg.seed,
-        chat_template=cfg.chat_template, model_args=cfg.model_args,
+        chat_template=cfg.chat_template, model_args=cfg.model_args, report_to=cfg.report_to,
     )  # fmt: skip
     finetune(run, progress=progress)
 

@@ -23,6 +23,7 @@ import torch
 from ..progress import progress_bar
 
 if TYPE_CHECKING:
+    from ..tracking import Tracker
     from .rm import RMConfig
 
 
@@ -77,16 +78,18 @@ def fit_listwise(
     groups: Sequence[tuple[str, list[str], list[bool]]],
     cfg: RMConfig,
     progress: bool = True,
+    tracker: Tracker | None = None,
 ) -> list[float]:
     """The reward-model loop every kind shares: a few whole problems per step, listwise loss, AdamW.
 
-    ``scores(questions, completions)`` runs the model (with a gradient path). Returns the losses."""
+    ``scores(questions, completions)`` runs the model (with a gradient path); each step's loss
+    also goes to ``tracker`` (``--report-to``). Returns the losses."""
     optimizer = torch.optim.AdamW(list(parameters), lr=cfg.lr, weight_decay=0.0)
     rng = random.Random(cfg.seed)
     losses = []
     with progress_bar(progress) as bar:
         task = bar.add_task("reward model", total=cfg.steps, info="")
-        for _ in range(cfg.steps):
+        for step in range(1, cfg.steps + 1):
             chosen = rng.sample(list(groups), min(cfg.problems_per_step, len(groups)))
             questions = [question for question, completions, _ in chosen for _c in completions]
             s = scores(questions, [c for _, completions, _ in chosen for c in completions])
@@ -96,5 +99,7 @@ def fit_listwise(
             loss.backward()
             optimizer.step()
             losses.append(round(loss.item(), 5))
+            if tracker is not None:
+                tracker.log(step, {"loss": losses[-1]})
             bar.update(task, advance=1, info=f"loss {loss.item():.4f}")
     return losses

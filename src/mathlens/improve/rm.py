@@ -23,7 +23,9 @@ from torch import nn
 from ..backends.solve import add_rewards
 from ..errors import MathlensError
 from ..models import GPT, CharTokenizer, GPTConfig, load_checkpoint, load_model, save_checkpoint
+from ..provenance import model_record, traced
 from ..records import SampleRow
+from ..tracking import Tracker, check_report_to
 from .policy import user_prompt
 from .reward import fit_listwise
 
@@ -38,6 +40,10 @@ class RMConfig:
     seed: int = 0
     chat_template: str = "auto"  # Hugging Face policies: how a question is rendered (as the policy read it)
     model_args: str = ""  # Hugging Face policies: loading options (models.hf.ModelArgs)
+    report_to: str = "none"  # the loss as it trains: none | tensorboard (OUT/tb/) | wandb (tracking.py)
+
+    def __post_init__(self) -> None:
+        check_report_to(self.report_to)
 
 
 class RewardScorer(Protocol):
@@ -97,6 +103,7 @@ def signal_groups(rows: Sequence[SampleRow]) -> list[tuple[str, list[str], list[
     return groups
 
 
+@traced("rm", lambda a: a["out"], lambda a: model_record(str(a["policy"])))
 def train_reward_model(
     policy: str | Path, rows: Sequence[SampleRow], cfg: RMConfig, out: str | Path, progress: bool = True
 ) -> dict:
@@ -114,7 +121,8 @@ def train_reward_model(
     backbone, tokenizer, _ = load_model(Path(policy) / "ckpt.pt" if Path(policy).is_dir() else policy)
     torch.manual_seed(cfg.seed)
     scorer = TinyScorer(TinyRewardModel(backbone).train(), tokenizer)
-    losses = fit_listwise(scorer.scores, scorer.model.parameters(), groups, cfg, progress)
+    with Tracker(cfg.report_to, out, config=asdict(cfg)) as tracker:
+        losses = fit_listwise(scorer.scores, scorer.model.parameters(), groups, cfg, progress, tracker)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     state = {"model": scorer.model.state_dict(), "model_config": backbone.config.to_dict(),

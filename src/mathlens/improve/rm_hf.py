@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import MathlensError
 from ..models.hf import from_pretrained, require_transformers
+from ..tracking import Tracker
 from .policy import user_prompt
 
 MARKER = "reward_model.json"
@@ -68,7 +69,8 @@ def train_hf_reward_model(policy: str, groups: Sequence, cfg, out: str | Path, p
     torch.manual_seed(cfg.seed)
     model, tokenizer = _classifier(policy, model_args=cfg.model_args)
     scorer = HFScorer(model.train(), tokenizer, chat_template=cfg.chat_template)
-    losses = fit_listwise(scorer.scores, model.parameters(), groups, cfg, progress)
+    with Tracker(cfg.report_to, out, config=asdict(cfg)) as tracker:
+        losses = fit_listwise(scorer.scores, model.parameters(), groups, cfg, progress, tracker)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)

@@ -49,9 +49,11 @@ from ..config import parse_ints, parse_names, parsed, setting
 from ..errors import MathlensError
 from ..formats import Padded
 from ..formats.numbers import answer_width
+from ..provenance import traced
 from ..records import Example, read_jsonl, write_jsonl
 from ..runs import RunFolder
 from ..tasks import make_task
+from ..tracking import WATCH_ONLY, check_report_to
 from .self_labels import Labelled, half_and_half, next_frontier, verified_label, vote_label
 
 ARMS = ("verified", "vote", "ensemble", "unfiltered", "control")
@@ -90,6 +92,8 @@ class ClimbConfig:
     n_embd: int = 128
     device: str = setting("auto, cpu or cuda: where the models train and decode.", default="auto")
     workers: int | None = setting("Runs in parallel.", "one per core", default=None)
+    report_to: str = setting("Live curves of every model's training: none, tensorboard (its folder's tb/) or wandb.",
+                             default="none")  # fmt: skip
 
     def __post_init__(self) -> None:
         from .configs import SCHEMES
@@ -98,6 +102,7 @@ class ClimbConfig:
         unknown = [a for a in self.arms if a not in ARMS] + [s for s in self.schemes if s not in schemes]
         if unknown:
             raise MathlensError(f"{', '.join(unknown)}: arms are {', '.join(ARMS)}; schemes {', '.join(schemes)}")
+        check_report_to(self.report_to)
         if not self.arms or not self.schemes or not self.seeds:
             raise MathlensError("give at least one arm, one scheme and one seed")
         if self.test_digits <= self.seed_digits or self.seed_digits < 1:
@@ -174,7 +179,8 @@ def _train_config(cfg: ClimbConfig, steps: int, lr: float, seed: int):
     from ..train import TrainConfig
 
     return TrainConfig(steps=steps, batch_size=cfg.batch_size, lr=lr, warmup_steps=min(100, steps // 10),
-                       weight_decay=0.0, eval_every=0, checkpoint_every=100, seed=seed)  # fmt: skip
+                       weight_decay=0.0, eval_every=0, checkpoint_every=100, seed=seed,
+                       report_to=cfg.report_to)  # fmt: skip
 
 
 # ---------------------------------------------------------------- the pre-flight
@@ -310,6 +316,7 @@ def run_arm(cfg: ClimbConfig, seed: int, arm: str, progress: bool = True) -> Non
 # ---------------------------------------------------------------- the whole run
 
 
+@traced("climb", lambda a: a["cfg"].out)
 def run_climb(cfg: ClimbConfig, progress: bool = True) -> dict:
     """The pre-flight for every seed, then every arm of every seed that passed; the summary
     (``climb.json``) and the plot (``climb.png``)."""
@@ -318,7 +325,7 @@ def run_climb(cfg: ClimbConfig, progress: bool = True) -> dict:
 
     out = Path(cfg.out)
     settings = asdict(cfg)
-    compared = [k for k in settings if k not in ("out", "rounds", "seeds", "arms", "device", "workers")]
+    compared = [k for k in settings if k not in ("out", "rounds", "seeds", "arms", "device", "workers", *WATCH_ONLY)]
     RunFolder(out, settings, compared, defaults=asdict(ClimbConfig())).open(hint="use another --out")
     t0 = time.perf_counter()
     flights = run_parallel(preflight, [(cfg, s) for s in cfg.seeds], cfg.workers, progress, "seed models")

@@ -54,6 +54,7 @@ def finetune_config(spec: FinetuneSpec, train: TrainConfig, data: Path, out: Pat
         chat_template="off",
         model_args=model_args,
         train_layers=spec.train_layers,
+        report_to=train.report_to,
     )
 
 

@@ -15,13 +15,14 @@ from ..formats import Format, IndexHints, Reversed, make_format
 from ..formats.coupling import Coupled
 from ..formats.numbers import HINTS
 from ..models import build_model, resolve_device
+from ..provenance import traced
 from ..records import Example, write_jsonl
 from ..tasks import Task, make_task
 from ..train import train
 from .configs import SCHEMES, LengthGenConfig
 from .plots import lengthgen_plot
 from .predict import complete
-from .probe import open_backend, probe_examples, probe_format, prompting
+from .probe import open_backend, probe_examples, probe_format, probed_model, prompting
 from .seeds import interval, run_parallel
 from .splits import length_split, mixed_length_pairs
 
@@ -140,6 +141,7 @@ def run_format(
     return {curve: {d: sum(v) / len(v) for d, v in sorted(by_digits.items())} for curve, by_digits in hits.items()}
 
 
+@traced("lengthgen", lambda a: a["cfg"].out, lambda a: probed_model(a["cfg"]))
 def run_lengthgen(cfg: LengthGenConfig, progress: bool = True) -> dict:
     """Every format in turn (with ``schemes``: every scheme × format, in parallel, curves named
     ``scheme/format``); writes lengthgen.json, lengthgen.png and per-format predictions.

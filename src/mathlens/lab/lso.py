@@ -17,9 +17,11 @@ from ..errors import MathlensError
 from ..formats import make_format
 from ..models import build_model, resolve_device
 from ..progress import progress_bar
+from ..provenance import traced
 from ..runs import RunFolder
 from ..records import Example, read_jsonl, write_jsonl
 from ..tasks import Task, make_task
+from ..tracking import WATCH_ONLY
 from ..train import train
 from .configs import LSOConfig
 from .examples import make_examples
@@ -27,7 +29,7 @@ from .metrics import accuracy, lso_metrics
 from .paper_data import load_paper_split
 from .plots import heatmap, mean_heatmap, position_map, sweep_plot
 from .predict import complete
-from .probe import open_backend, probe_examples, probe_format, prompting
+from .probe import open_backend, probe_examples, probe_format, probed_model, prompting
 from .seeds import default_workers, interval, run_parallel
 from .splits import Split, Square, leave_square_out, random_split
 
@@ -137,6 +139,7 @@ def seeded(cfg: LSOConfig, seed: int, out: Path) -> LSOConfig:
     return replace(cfg, seeds=(), train=replace(cfg.train, seed=seed), out=str(out))
 
 
+@traced("lso", lambda a: a["cfg"].out, lambda a: probed_model(a["cfg"]))
 def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
     """Train on the cells outside the squares, predict every cell, write all artefacts.
 
@@ -186,9 +189,11 @@ def run_lso(cfg: LSOConfig, progress: bool = True) -> dict:
 
 
 def run_folder(out: Path, cfg: LSOConfig) -> RunFolder:
-    """The run's folder guard: its work is the predictions and metrics of one config."""
+    """The run's folder guard: its work is the predictions and metrics of one config (training
+    settings one by one, less those that only watch the run)."""
     settings = asdict(cfg)
-    compared = [k for k in settings if k not in ("resume", "out", "workers")]
+    compared = [k for k in settings if k not in ("resume", "out", "workers", "train")]
+    compared += [f"train.{k}" for k in settings["train"] if k not in WATCH_ONLY]
     return RunFolder(out, settings, compared, ("metrics.json", "predictions.jsonl"))
 
 
@@ -264,6 +269,7 @@ def lattice_centers(task: Task, n: int, radius: int) -> tuple[tuple[int, int], .
     return tuple((x, y) for y in spread(ys) for x in spread(xs))
 
 
+@traced("sweep", lambda a: a["cfg"].out, lambda a: probed_model(a["cfg"]))
 def run_sweep(cfg: LSOConfig, progress: bool = True) -> list[dict]:
     """One LSO run per (centre, radius) — per seed with ``seeds``, in parallel — and each
     size's held-out accuracy as mean and 95% interval; writes sweep.json and sweep.png, and

@@ -128,3 +128,11 @@ def probe_examples(
         if probe.n > 1:
             row["pass1"] = row["hits"] / len(preds)
     return done
+
+
+def probed_model(cfg) -> dict | None:
+    """The provenance of the pretrained model a lab run probes or fine-tunes (``cfg.probe``);
+    None where the run trains its own tiny model."""
+    from ..provenance import model_record
+
+    return model_record(cfg.probe.backend_model, cfg.probe.backend)

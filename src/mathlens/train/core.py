@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..tracking import check_report_to
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -33,6 +35,12 @@ class TrainConfig:
     # which examples meet in a batch, and every figure so far was measured without it.
     group_by_length: bool = False
     seed: int = field(default=0, metadata={"help": "Seed of init and batches (and of an LSO run's control split)."})
+    report_to: str = field(
+        default="none", metadata={"help": "Live curves: none, tensorboard (event files in OUT/tb/) or wandb."}
+    )
+
+    def __post_init__(self) -> None:
+        check_report_to(self.report_to)
 
     @classmethod
     def from_options(cls, options: Any, **overrides: Any) -> TrainConfig:

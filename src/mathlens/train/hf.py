@@ -17,8 +17,10 @@ from typing import Any
 
 from ..errors import MathlensError
 from ..models.hf import ModelArgs, load_causal_lm, prompt_text
+from ..provenance import file_record, model_record, traced
 from ..records import read_jsonl
-from .core import TrainConfig
+from ..tracking import check_report_to
+from .core import TrainConfig, write_log
 
 CHECKPOINTS = "checkpoints"  # the trainer's resumable state, under the output folder
 
@@ -48,6 +50,10 @@ class FinetuneConfig:
     # Full fine-tuning of the top N transformer blocks (and the final norm) only, the rest and the
     # embeddings frozen: on a CPU the backward pass and the optimizer's state shrink with N.
     train_layers: int | None = None
+    report_to: str = "none"  # none | tensorboard | wandb: the trainer's own reporting (tracking.py)
+
+    def __post_init__(self) -> None:
+        check_report_to(self.report_to)
 
     def schedule(self, rows: int, processes: int = 1) -> TrainConfig:
         """The shared schedule this run follows (warm-up, then cosine to zero)."""
@@ -91,6 +97,8 @@ def _use_bf16(setting: str) -> bool:
     return setting == "on"
 
 
+@traced("finetune", lambda a: a["cfg"].out, lambda a: model_record(a["cfg"].model, "hf"),
+        lambda a: [file_record("train", a["cfg"].data)])
 def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None = None) -> FinetuneResult:
     """Train; the main process saves model and tokenizer to ``cfg.out`` with ``finetune_log.json``.
     ``callbacks``: extra ``transformers.TrainerCallback``s (meters, early stops)."""
@@ -135,7 +143,7 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
         completion_only_loss=True,
         max_length=cfg.max_length,
         data_seed=cfg.seed,
-        **trainer_args(out, cfg.seed, cfg.save_steps, progress, cfg.bf16),
+        **trainer_args(out, cfg.seed, cfg.save_steps, progress, cfg.bf16, cfg.report_to),
     )
     trainer = trl.SFTTrainer(
         model=model,
@@ -156,6 +164,7 @@ def finetune(cfg: FinetuneConfig, progress: bool = True, callbacks: list | None 
         tokenizer.save_pretrained(out)
         log = {"config": asdict(cfg), "losses": losses, "resumed_from": last, "processes": processes}
         (out / "finetune_log.json").write_text(json.dumps(log, indent=2) + "\n")
+        write_log(out / "train_log.jsonl", trainer.state.log_history)  # every logged row, for `mathlens plot`
     return FinetuneResult(losses, out, trained)
 
 
@@ -193,15 +202,18 @@ def training_args(model_args: str) -> ModelArgs:
     return args if args.dtype != "auto" else replace(args, dtype="float32")
 
 
-def trainer_args(out: Path, seed: int, save_steps: int, progress: bool, bf16: str = "auto") -> dict:
+def trainer_args(
+    out: Path, seed: int, save_steps: int, progress: bool, bf16: str = "auto", report_to: str = "none"
+) -> dict:
     """What every TRL run here sets alike (SFT and GRPO): resumable checkpoints under
-    ``out/checkpoints``, a log entry per step, no reporting, seeded, bars only when asked, bf16
-    where the GPU has it, and the CPU said where there is no GPU (several gloo processes need it)."""
+    ``out/checkpoints``, a log entry per step, reporting as chosen (TensorBoard's event files
+    under ``out/checkpoints/runs/``; W&B named after the folder), seeded, bars only when asked,
+    bf16 where the GPU has it, and the CPU said where there is no GPU (several gloo processes need it)."""
     import torch
 
     return dict(output_dir=str(out / CHECKPOINTS), logging_steps=1, save_steps=save_steps, save_total_limit=2,
-                report_to="none", seed=seed, disable_tqdm=not progress, dataloader_num_workers=0,
-                use_cpu=not torch.cuda.is_available(), bf16=_use_bf16(bf16))  # fmt: skip
+                report_to=check_report_to(report_to), run_name=out.name, seed=seed, disable_tqdm=not progress,
+                dataloader_num_workers=0, use_cpu=not torch.cuda.is_available(), bf16=_use_bf16(bf16))  # fmt: skip
 
 
 def quiet_datasets() -> None:

@@ -23,6 +23,7 @@ from ..grading import final_answer
 from ..models import CHECKPOINT, GPT, CharTokenizer, GPTConfig, decode, load_checkpoint, save_checkpoint
 from ..progress import progress_bar
 from ..records import Example
+from ..tracking import WATCH_ONLY, Tracker
 from .core import TrainConfig, write_log
 
 
@@ -127,7 +128,7 @@ def train(
     model.train()
     tokens, loss_value, t0 = 0, float("nan"), time.perf_counter()
     step = start
-    with progress_bar(progress) as bar:
+    with progress_bar(progress) as bar, Tracker(config.report_to, out_dir, config=asdict(config)) as tracker:
         task = bar.add_task(description, total=config.steps, completed=start, info="")
         try:
             for step in range(start, config.steps):
@@ -157,6 +158,7 @@ def train(
                     model.train()
                 if len(entry) > 3 or done % 10 == 0 or done == config.steps:
                     log.append(entry)
+                    tracker.log(done, entry)  # the JSON log's numbers, as they are made
                 accs = " ".join(f"{k[:-4]} {v:.0%}" for k, v in (log[-1] if log else {}).items() if k.endswith("_acc"))
                 bar.update(task, completed=done, info=f"loss {loss_value:.4f}  {rate:,.0f} tok/s  {accs}")
                 if done % config.checkpoint_every == 0 or done == config.steps:
@@ -181,7 +183,8 @@ def _restore(path: Path, model: GPT, optimizer, sampler: torch.Generator, config
     state = load_checkpoint(path)
     if GPTConfig.from_dict(state["model_config"]) != model.config:  # old flat dicts too
         raise MathlensError(f"{path}: the checkpoint's model differs from the one asked for; drop --resume")
-    changed = changed_settings(state["train_config"], asdict(config), ignore=("steps",))  # more steps may follow
+    # more steps may follow; watching the run is not a setting of its work
+    changed = changed_settings(state["train_config"], asdict(config), ignore=("steps", *WATCH_ONLY))
     if changed:
         raise MathlensError(
             f"{path}: training settings changed since the checkpoint ({', '.join(changed)}); drop --resume"
