@@ -189,22 +189,56 @@ def read_provenance(folder: str | Path) -> dict[str, Any] | None:
 
 def _write(folder: Path, record: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"{FILE}.tmp"
+    tmp = folder / f"{FILE}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(record, indent=1, default=str))
     os.replace(tmp, folder / FILE)
+
+
+SECRET = ("key", "token", "secret", "password")  # flags whose value a record must not keep
+
+
+def redacted(argv: Sequence[str]) -> list[str]:
+    """The command line with the values of secret flags (``--api-key sk-…``) replaced."""
+    out: list[str] = []
+    hide = False
+    for arg in argv:
+        flag, eq, value = arg.partition("=")
+        secret = flag.startswith("-") and any(word in flag.lower() for word in SECRET)
+        out.append("***" if hide else f"{flag}=***" if secret and eq else arg)
+        hide = secret and not eq
+    return out
+
+
+def _main_process() -> bool:
+    """Under torchrun or ``accelerate launch`` every process runs the entry point; one writes."""
+    return os.environ.get("RANK", "0") == "0"
+
+
+def _first_existing(folder: Path) -> Path:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 @contextmanager
 def recorded(folder: str | Path, kind: str, model: dict | None = None, data: Sequence[dict] = (),
              **more: Any) -> Iterator[dict]:  # fmt: skip
     """Write ``provenance.json`` as the run starts; on the way out add its wall time and how it
-    ended ("finished", or the exception's name). The record is yielded, so the run can add what
-    it learns on the way (``record["model"] = …``) before it is written again at the end."""
+    ended ("finished", or the exception: its name, and a refusal's message).
+
+    The record of the run that made the folder's work stays at the top; a later run in the same
+    folder (a resume, a rerun with nothing left to do, a refusal) is added under ``resumed``,
+    unless the folder was started over meanwhile (its ``provenance.json`` cleared with its work).
+    A refused run in a folder it made itself removes what it made. This run's record is yielded,
+    so the run can add what it learns on the way before it is written again at the end."""
     folder = Path(folder)
+    if not _main_process():
+        yield {}
+        return
     earlier = read_provenance(folder)
-    record: dict[str, Any] = {
+    this: dict[str, Any] = {
         "kind": kind,
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "command": redacted([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "started": _now(),
         "commit": project_commit(),
         "packages": package_versions(),
@@ -214,35 +248,58 @@ def recorded(folder: str | Path, kind: str, model: dict | None = None, data: Seq
         "data": list(data),
         **more,
     }
-    if earlier:  # a resumed run: the starts before this one, in short
-        before = [*earlier.get("earlier", []), {k: earlier.get(k) for k in ("started", "wall_s", "ended", "commit")}]
-        record["earlier"] = before
-    existed = folder.exists()
-    _write(folder, record)
+
+    def whole(cleared: bool = False) -> dict:
+        if earlier is None or cleared:
+            return this
+        return earlier | {"resumed": [*earlier.get("resumed", []), this]}
+
+    base = _first_existing(folder)
+    _write(folder, whole())
     started = time.perf_counter()
+    ended, removed = "finished", False
     try:
-        yield record
-    except MathlensError:  # refused (bad input, a folder of other work): leave the folder as it was
-        if earlier is not None:
-            _write(folder, earlier)
-        else:
-            (folder / FILE).unlink(missing_ok=True)
-            if not existed and not any(folder.iterdir()):
-                folder.rmdir()
+        yield this
+    except MathlensError as err:
+        ended = f"MathlensError: {err}"
+        if earlier is None and _only_provenance(folder):  # refused before any work: as it was
+            _remove_made(folder, base)
+            removed = True
         raise
     except BaseException as err:  # a crash or a kill: said, with how long it ran
-        _finish(folder, record, started, type(err).__name__)
+        ended = type(err).__name__
         raise
-    _finish(folder, record, started, "finished")
+    finally:
+        if not removed:
+            this["wall_s"] = round(time.perf_counter() - started, 2)
+            this["ended"] = ended
+            _write(folder, whole(cleared=not (folder / FILE).exists()))
 
 
-def _finish(folder: Path, record: dict, started: float, ended: str) -> None:
-    record["wall_s"] = round(time.perf_counter() - started, 2)
-    record["ended"] = ended
-    _write(folder, record)
+def _only_provenance(folder: Path) -> bool:
+    return folder.is_dir() and all(p.name == FILE for p in folder.iterdir())
+
+
+def _remove_made(folder: Path, base: Path) -> None:
+    """The provenance file, and the folders made for it up to ``base``, which was there before."""
+    (folder / FILE).unlink(missing_ok=True)
+    while folder != base and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 Arguments = dict[str, Any]
+
+
+def _said(part: Callable[[Arguments], Any] | None, given: Arguments, default: Any) -> Any:
+    """What ``part`` says of the call's arguments; an error becomes a note, never the run's
+    failure: the run itself checks its inputs and says what is wrong in its own words."""
+    if part is None:
+        return default
+    try:
+        return part(given)
+    except Exception as err:
+        return {"error": f"{type(err).__name__}: {err}"}
 
 
 def traced(kind: str, folder: Callable[[Arguments], Any], model: Callable[[Arguments], dict | None] | None = None,
@@ -262,7 +319,9 @@ def traced(kind: str, folder: Callable[[Arguments], Any], model: Callable[[Argum
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             given = bound.arguments
-            with recorded(folder(given), kind, model(given) if model else None, data(given) if data else ()):
+            data_said = _said(data, given, ())
+            data_said = [data_said] if isinstance(data_said, dict) else data_said
+            with recorded(folder(given), kind, _said(model, given, None), data_said):
                 return run(*args, **kwargs)
 
         return call

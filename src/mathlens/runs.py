@@ -63,7 +63,7 @@ def slug(text: str) -> str:
 
 def model_slug(model: str) -> str:
     """A model's short name: a hub id's name, a folder's name, a checkpoint file with its folder."""
-    path = Path(model)
+    path = Path(model).resolve() if Path(model).exists() else Path(model)  # "." is the folder's own name
     if path.suffix in (".pt", ".gguf", ".bin", ".safetensors"):
         return slug(f"{path.parent.name}-{path.stem}" if path.suffix == ".pt" else path.stem)
     return slug(path.name or model)
@@ -129,6 +129,8 @@ class RunFolder:
         return self
 
     def clear(self) -> None:
+        """Remove the work (and the provenance of the run that made it: the next run is the first)."""
+        (self.path / "provenance.json").unlink(missing_ok=True)
         for name in self.work:
             for path in self.path.glob(name):
                 shutil.rmtree(path) if path.is_dir() else path.unlink()

@@ -195,3 +195,12 @@ def test_report_across_runs_gives_the_paired_difference_and_refuses_other_proble
     assert_user_error(run("report", a, b, "--format", "xml"), "one of table, md, csv, json")
     table = run("report", a, b)
     assert table.exit_code == 0 and "tuned − base" in table.output and "not recorded" in table.output
+    # a benchmark one run lacks: refused, or left out of the comparison and the average
+    extra = {"benchmark": "c", "id": "0", "question": "q", "gold": "1",
+             "samples": [{"completion": "1", "pred": "1", "correct": True}] * 4}  # fmt: skip
+    with open(b / "samples.jsonl", "a") as f:
+        f.write(json.dumps(extra) + "\n")
+    assert_user_error(run("report", a, b), "cover different benchmarks", "base: b; tuned: b, c")
+    wider = json.loads(run("report", a, b, "--on-shared", "--format", "json").output)
+    assert wider["average_over"] == ["b"] and wider["runs"]["tuned"]["average"]["pass@1"] == pytest.approx(
+        wider["runs"]["tuned"]["b"]["pass@1"]) and wider["runs"]["tuned"]["c"]["pass@1"] == 1.0

@@ -34,11 +34,8 @@ def curves_by_k(samples_path: str | Path, ks: tuple[int, ...]) -> dict[str, dict
     interval) at each k of ``ks`` from the same samples, as ``grading.summary.by_k`` gives them;
     where samples ran programs, also the vote among those whose answer is what they printed."""
     rows = read_samples(samples_path)
-    groups: dict[str, list[SampleRow]] = {}
-    for row in rows:
-        groups.setdefault(row.benchmark, []).append(row)
     tools = any(s.tool_calls for row in rows for s in row.samples)
-    return {name: by_k(group, ks, boxed_is_printed if tools else None) for name, group in groups.items()}
+    return {name: by_k(group, ks, boxed_is_printed if tools else None) for name, group in by_benchmark(rows).items()}
 
 
 def loop_samples(loop_dir: str | Path) -> dict[str, Path]:
@@ -76,14 +73,14 @@ class RunSamples:
     provenance: dict | None = None
 
     @classmethod
-    def load(cls, path: str | Path, label: str | None = None) -> RunSamples:
+    def load(cls, path: str | Path) -> RunSamples:
         """An eval run folder (or an improve round's ``eval/``), or a ``samples.jsonl``."""
         path = Path(path)
         samples = path / "samples.jsonl" if path.is_dir() else path
         if not samples.is_file():
             raise MathlensError(f"{samples}: no samples here")
         folder = samples.parent
-        return cls(label or _label(folder), folder, read_samples(samples), read_provenance(folder))
+        return cls(_label(folder), folder, read_samples(samples), read_provenance(folder))
 
 
 def _label(folder: Path) -> str:
@@ -103,27 +100,24 @@ def by_benchmark(rows: Sequence[SampleRow]) -> dict[str, list[SampleRow]]:
     return groups
 
 
-def run_table(run: RunSamples, ks: Sequence[int] = (1, 4, 16)) -> dict[str, dict]:
+def run_table(run: RunSamples, ks: Sequence[int] = (1, 4, 16), average_over: Sequence[str] | None = None) -> dict[str, dict]:
     """Per benchmark: problems, samples per problem, pass@k for each k the samples allow (pass@1
     with its interval), the counts of unanswered, truncated and timed-out samples; and
-    ``average``: each pass@k averaged over the benchmarks that have it (each benchmark counts once)."""
+    ``average``: each pass@k averaged over the benchmarks (those of ``average_over`` where given)
+    that have it, each benchmark counting once."""
     table: dict[str, dict] = {}
     for name, rows in by_benchmark(run.rows).items():
         n = min(len(r.samples) for r in rows)
-        rates = [pass_rate_of(r) for r in rows]
+        rates = [(r.pass_rate or 0.0) for r in rows]
         cells: dict = {"problems": len(rows), "n": n, "pass@1_ci95": list(bootstrap_ci(rates))}
         for k in (k for k in ks if k <= n):
             cells[f"pass@{k}"] = sum(pass_at_k(len(r.samples), sum(bool(s.correct) for s in r.samples), k)
                                      for r in rows) / len(rows)  # fmt: skip
         table[name] = cells | sample_counts(rows)
-    keys = dict.fromkeys(k for cells in table.values() for k in cells if k.startswith("pass@") and "ci" not in k)
-    table["average"] = {k: sum(c[k] for c in table.values() if k in c) / sum(k in c for c in table.values())
-                        for k in keys}  # fmt: skip
+    averaged = [table[b] for b in (average_over if average_over is not None else list(table)) if b in table]
+    keys = dict.fromkeys(k for cells in averaged for k in cells if k.startswith("pass@") and "ci" not in k)
+    table["average"] = {k: sum(c[k] for c in averaged if k in c) / sum(k in c for c in averaged) for k in keys}
     return table
-
-
-def pass_rate_of(row: SampleRow) -> float:
-    return sum(bool(s.correct) for s in row.samples) / len(row.samples) if row.samples else 0.0
 
 
 def paired_difference(a: RunSamples, b: RunSamples, on_shared: bool = False, seed: int = 0) -> list[dict]:
@@ -143,8 +137,8 @@ def paired_difference(a: RunSamples, b: RunSamples, on_shared: bool = False, see
                 raise MathlensError(
                     f"{name}: {a.label} and {b.label} hold different problems ({len(set_a)} and {len(set_b)}, "
                     f"{len(shared)} the same); pass --on-shared to compare only those")  # fmt: skip
-        rate_a = {r.id: pass_rate_of(r) for r in rows_a[name]}
-        rate_b = {r.id: pass_rate_of(r) for r in rows_b[name]}
+        rate_a = {r.id: r.pass_rate or 0.0 for r in rows_a[name]}
+        rate_b = {r.id: r.pass_rate or 0.0 for r in rows_b[name]}
         diffs = [rate_b[i] - rate_a[i] for i in shared]
         if not diffs:
             continue
@@ -163,8 +157,15 @@ def compare_runs(paths: Sequence[str | Path], ks: Sequence[int] = (1, 4, 16), on
     for i, run in enumerate(runs):  # two folders of one name: told apart by their place in the command
         if labels.count(run.label) > 1:
             run.label = f"{run.label}#{i + 1}"
+    covered = [list(by_benchmark(r.rows)) for r in runs]
+    shared = [b for b in covered[0] if all(b in c for c in covered)]
+    if any(len(c) != len(shared) for c in covered) and not on_shared:
+        said = "; ".join(f"{r.label}: {', '.join(c)}" for r, c in zip(runs, covered))
+        raise MathlensError(f"the runs cover different benchmarks ({said}); pass --on-shared to compare and average "
+                            "only those all of them have")  # fmt: skip
     return {
-        "runs": {r.label: run_table(r, ks) for r in runs},
+        "runs": {r.label: run_table(r, ks, shared) for r in runs},
+        "average_over": shared,
         "paired": [d for r in runs[1:] for d in paired_difference(runs[0], r, on_shared)],
         "provenance": {r.label: provenance_summary(r) for r in runs},
     }
@@ -186,7 +187,7 @@ def provenance_summary(run: RunSamples) -> dict:
         "chat_template_sha256": model.get("chat_template_sha256"),
         "commit": (commit.get("sha", "")[:10] + ("+dirty" if commit.get("dirty") else "")) or None,
         "device": ", ".join((p.get("device") or {}).get("cuda") or []) or (p.get("device") or {}).get("cpu"),
-        "wall_s": p.get("wall_s"),
+        "wall_s": sum(r.get("wall_s") or 0 for r in [p, *p.get("resumed", [])]) if p.get("wall_s") is not None else None,
         "data": [f"{d['name']}: {d['source']} ({d.get('sha256')})" for d in p.get("data") or []],
         "settings": {k: config.get(k) for k in ("mode", "n", "temperature", "max_tokens", "seed") if k in config},
     }

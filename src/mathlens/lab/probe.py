@@ -135,4 +135,6 @@ def probed_model(cfg) -> dict | None:
     None where the run trains its own tiny model."""
     from ..provenance import model_record
 
+    if cfg.finetune.base_model:
+        return model_record(cfg.finetune.base_model, "hf", fine_tuned=True)
     return model_record(cfg.probe.backend_model, cfg.probe.backend)
