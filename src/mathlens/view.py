@@ -13,10 +13,13 @@ subfolders) and an improve run (``improve.json`` with ``round-r/eval/samples.jso
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .curves import QUANTITIES, read_log
 from .errors import MathlensError
+from .evals.report import loop_samples
 from .records import Sample, SampleRow, read_jsonl, read_sample_rows
 
 # Caps that keep a page small enough to mail: what is left out is said on the page.
@@ -28,8 +31,8 @@ MAX_CELLS = 40000  # cells of one lab grid (a 200 × 200 operand square)
 MAX_CURVES = 8
 MAX_PLOTS = 12
 MAX_PLOT_BYTES = 3_000_000
-CURVE_KEYS = ("loss", "reward", "kl")  # drawn from a training log, each where present
-LOGS = ("train_log.jsonl", "grpo_log.jsonl")
+# What `mathlens plot` reads, less finetune_log.json (the train_log.jsonl beside it holds the same).
+LOGS = ("train_log.jsonl", "grpo_log.jsonl", "grpo_log.json")
 DEPTHS = ("", "*/", "*/*/", "*/*/*/")  # how deep a run's plots, logs and lab subfolders are looked for
 
 
@@ -89,13 +92,7 @@ class CompareRow:
 
 def eval_rounds(path: Path) -> list[tuple[str, Path]]:
     """An improve run's evaluated samples, (``round-r`` or ``round-r-sft``, file), in round order."""
-    rounds = [p for p in path.glob("round-*") if p.is_dir() and p.name[6:].isdigit()]
-    found = []
-    for folder in sorted(rounds, key=lambda p: int(p.name[6:])):
-        for sub, label in (("eval-sft", "-sft"), ("eval", "")):
-            if (folder / sub / "samples.jsonl").exists():
-                found.append((folder.name + label, folder / sub / "samples.jsonl"))
-    return found
+    return list(loop_samples(path).items())
 
 
 def lab_folders(path: Path) -> list[Path]:
@@ -233,13 +230,18 @@ def find_plots(path: Path, notes: list[str]) -> list[Plot]:
 
 
 def read_curve(log: Path, name: str) -> Curve | None:
+    """A log's quantities as ``mathlens plot`` reads them (``curves.read_log``), finite values only;
+    None for a file that is not a log (or is still being written)."""
+    try:
+        rows = read_log(log)
+    except MathlensError:
+        return None
     series: dict[str, list[tuple[float, float]]] = {}
-    for n, (_, row) in enumerate(read_jsonl(log, torn_tail=True)):
-        step = row.get("step", n)
-        for key in CURVE_KEYS:
+    for row in rows:
+        for key in QUANTITIES:
             value = row.get(key)
-            if isinstance(value, (int, float)) and isinstance(step, (int, float)):
-                series.setdefault(key, []).append((float(step), float(value)))
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                series.setdefault(key, []).append((float(row["step"]), float(value)))
     return Curve(name, series) if series else None
 
 

@@ -100,7 +100,8 @@ def by_benchmark(rows: Sequence[SampleRow]) -> dict[str, list[SampleRow]]:
     return groups
 
 
-def run_table(run: RunSamples, ks: Sequence[int] = (1, 4, 16), average_over: Sequence[str] | None = None) -> dict[str, dict]:
+def run_table(run: RunSamples, ks: Sequence[int] = (1, 4, 16),
+              average_over: Sequence[str] | None = None) -> dict[str, dict]:  # fmt: skip
     """Per benchmark: problems, samples per problem, pass@k for each k the samples allow (pass@1
     with its interval), the counts of unanswered, truncated and timed-out samples; and
     ``average``: each pass@k averaged over the benchmarks (those of ``average_over`` where given)
@@ -187,7 +188,7 @@ def provenance_summary(run: RunSamples) -> dict:
         "chat_template_sha256": model.get("chat_template_sha256"),
         "commit": (commit.get("sha", "")[:10] + ("+dirty" if commit.get("dirty") else "")) or None,
         "device": ", ".join((p.get("device") or {}).get("cuda") or []) or (p.get("device") or {}).get("cpu"),
-        "wall_s": sum(r.get("wall_s") or 0 for r in [p, *p.get("resumed", [])]) if p.get("wall_s") is not None else None,
+        "wall_s": sum(r.get("wall_s") or 0 for r in [p, *p.get("resumed", [])]) if "wall_s" in p else None,
         "data": [f"{d['name']}: {d['source']} ({d.get('sha256')})" for d in p.get("data") or []],
         "settings": {k: config.get(k) for k in ("mode", "n", "temperature", "max_tokens", "seed") if k in config},
     }
