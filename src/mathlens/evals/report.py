@@ -109,7 +109,7 @@ def run_table(run: RunSamples, ks: Sequence[int] = (1, 4, 16),
     table: dict[str, dict] = {}
     for name, rows in by_benchmark(run.rows).items():
         n = min(len(r.samples) for r in rows)
-        rates = [(r.pass_rate or 0.0) for r in rows]
+        rates = [r.pass_rate or 0.0 for r in rows]
         cells: dict = {"problems": len(rows), "n": n, "pass@1_ci95": list(bootstrap_ci(rates))}
         for k in (k for k in ks if k <= n):
             cells[f"pass@{k}"] = sum(pass_at_k(len(r.samples), sum(bool(s.correct) for s in r.samples), k)
@@ -189,7 +189,7 @@ def provenance_summary(run: RunSamples) -> dict:
         "commit": (commit.get("sha", "")[:10] + ("+dirty" if commit.get("dirty") else "")) or None,
         "device": ", ".join((p.get("device") or {}).get("cuda") or []) or (p.get("device") or {}).get("cpu"),
         "wall_s": sum(r.get("wall_s") or 0 for r in [p, *p.get("resumed", [])]) if "wall_s" in p else None,
-        "data": [f"{d['name']}: {d['source']} ({d.get('sha256')})" for d in p.get("data") or []],
+        "data": [f"{d.get('name')}: {d.get('source', d.get('error'))} ({d.get('sha256')})" for d in p.get("data") or []],
         "settings": {k: config.get(k) for k in ("mode", "n", "temperature", "max_tokens", "seed") if k in config},
     }
 
