@@ -100,5 +100,6 @@ def test_a_config_file_fills_what_the_flags_leave_out_and_names_unknown_keys(tmp
     rows = [line for line in out.read_text().splitlines() if line]
     assert len(rows) == 2 * 2 and all('"task": "subtraction"' in row for row in rows)  # flags win: --n 2
     config.write_text("nn: 3\n")
-    done = CliRunner().invoke(app, ["export", "--config", str(config), "--out", str(out)])
+    done = CliRunner().invoke(app, ["export", "--config", str(config), "--out", str(out)],
+                              env={"COLUMNS": "400"})  # the error box unwrapped, whatever the path's length
     assert done.exit_code == 2 and "no option nn" in done.output
