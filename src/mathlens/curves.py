@@ -9,14 +9,13 @@ of the logs holds, each run a line labelled by its folder.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import MathlensError
-from .records import read_jsonl
+from .records import read_json, read_jsonl
 
 # The quantities drawn, in panel order: the key a log row holds it under, and the panel's title.
 QUANTITIES = {"loss": "loss", "reward": "mean reward", "verified": "verified share of rollouts",
@@ -38,12 +37,7 @@ def read_log(path: str | Path) -> list[dict]:
     A file that is none of these is a one-line error naming it (and the line, where one is bad)."""
     path = Path(path)
     if path.suffix == ".json":
-        try:
-            data = json.loads(path.read_text())
-        except OSError as err:
-            raise MathlensError(f"{path}: cannot read ({err.strerror})") from None
-        except json.JSONDecodeError as err:
-            raise MathlensError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+        data = read_json(path)
         if isinstance(data, dict) and "log" not in data and isinstance(data.get("losses"), list):
             rows = [{"step": i, "loss": v} for i, v in enumerate(data["losses"], 1)]
         else:

@@ -98,6 +98,17 @@ def read_jsonl(
             yield where, obj
 
 
+def read_json(path: str | Path) -> object:
+    """A whole JSON file, with a one-line error naming the file (and the line) where it cannot be read."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except OSError as err:
+        raise MathlensError(f"{path}: cannot read ({err.strerror})") from None
+    except json.JSONDecodeError as err:
+        raise MathlensError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+
+
 def read_examples(path: str | Path) -> list[Example]:
     return [Example.from_dict(obj, where) for where, obj in read_jsonl(path)]
 

@@ -7,13 +7,12 @@ A folder's name says its task (the parent folder), its squares and its range:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MathlensError
-from ..records import Example
+from ..records import Example, read_json
 from ..tasks import Task, make_task
 from .splits import Split, Square, square_depth
 
@@ -66,12 +65,7 @@ def load_paper_split(folder: str | Path) -> PaperSplit:
     examples: dict[str, list[Example]] = {}
     for label in ("train", "test"):
         path = folder / f"{label}.json"
-        try:
-            rows = json.loads(path.read_text())
-        except OSError as err:
-            raise MathlensError(f"{path}: cannot read ({err.strerror})") from None
-        except json.JSONDecodeError as err:
-            raise MathlensError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+        rows = read_json(path)
         examples[label] = [_example(task, squares, row, label, f"{path} record {i}") for i, row in enumerate(rows)]
     split = Split(
         kind,
